@@ -1,0 +1,138 @@
+"""Function (a differentiable primitive) and Context (its saved state and graph node)."""
+from __future__ import annotations
+
+from .. import backend
+from ..tensor import Tensor
+from .grad_mode import state as _grad_state
+
+
+class Context:
+    """State a primitive saves in ``forward`` for ``backward``; it is also the graph node.
+
+    Attributes set by ``Function.apply`` when the output requires grad:
+      fn:        the Function class
+      next:      per input, the input's node (a Context), the leaf Tensor that accumulates, or None
+      meta:      per input, (shape, dtype) that the gradient must have, or None
+      needs_input_grad: per input, whether a gradient is wanted
+    """
+
+    xp = backend.xp
+    fn = None
+    hooks = None
+    retained = None
+    _versions = None
+    freed = False
+
+    def save_for_backward(self, *arrays) -> None:
+        self.saved_tensors = arrays
+
+    def name(self) -> str:
+        return self.fn.__name__ + "Backward0"
+
+    @property
+    def next_functions(self):
+        out = []
+        for n in self.next:
+            if n is None or isinstance(n, Context):
+                out.append((n, 0))
+            else:
+                out.append((AccumulateGrad(n), 0))
+        return tuple(out)
+
+    def register_hook(self, hook):
+        if self.hooks is None:
+            self.hooks = []
+        self.hooks.append(hook)
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+
+class AccumulateGrad:
+    """The node that stands for a leaf in ``next_functions``."""
+
+    def __init__(self, variable) -> None:
+        self.variable = variable
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+    next_functions = ()
+
+
+class Function:
+    """A differentiable primitive: subclass it with static ``forward`` and ``backward``.
+
+    ``forward(ctx, *args)`` gets backend arrays in place of Tensors (other arguments pass as they
+    are) and returns one array. ``backward(ctx, gy)`` returns one gradient per positional input
+    (a tuple, or a bare array when there is one input), with None where there is none.
+    """
+
+    #: the output shares memory (and the version counter) with the first input
+    is_view = False
+
+    @staticmethod
+    def forward(ctx: Context, *args):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx: Context, gy):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args):
+        return cls.apply_ctx(*args)[0]
+
+    @classmethod
+    def apply_ctx(cls, *args):
+        """Run the primitive; return (output Tensor, its Context)."""
+        ctx = Context()
+        raw = []
+        grad = False
+        for a in args:
+            if isinstance(a, Tensor):
+                raw.append(a._data)
+                if a._rg:
+                    grad = True
+            else:
+                raw.append(a)
+        grad = grad and _grad_state.enabled
+        if grad:
+            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg for a in args)
+        y = cls.forward(ctx, *raw)
+        if type(y) is not backend.ndarray:
+            y = backend.asarray(y)
+        out = Tensor._make(y)
+        if cls.is_view:
+            out._vc = args[0]._vc
+        if grad:
+            ctx.fn = cls
+            ctx.next = tuple((a._node or a) if isinstance(a, Tensor) and a._rg else None
+                             for a in args)
+            ctx.meta = tuple((a._data.shape, a._data.dtype) if isinstance(a, Tensor) and a._rg
+                             else None for a in args)
+            saved = getattr(ctx, "saved_tensors", None)
+            if saved:
+                ctx._versions = _saved_versions(saved, args, out)
+            out._node = ctx
+            out._rg = True
+        return out, ctx
+
+
+def _saved_versions(saved, args, out):
+    """(version counter, value at save time) for each input or output whose array was saved."""
+    found = []
+    for s in saved:
+        if s is out._data:
+            found.append((out._vc, out._vc[0], "output"))
+            continue
+        for i, a in enumerate(args):
+            if isinstance(a, Tensor) and s is a._data:
+                found.append((a._vc, a._vc[0], i))
+                break
+    return found or None
+
+
+def once_differentiable(fn):
+    return fn
+

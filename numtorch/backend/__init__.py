@@ -1,0 +1,46 @@
+"""The one place that picks the array library for tensor math.
+
+ops/, autograd/, nn/, optim/ and tensor.py reach NumPy (CuPy later) only through this package:
+``xp`` is the array namespace, ``xp_of(*arrays)`` the namespace that owns some arrays.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as _np
+
+from .dtypes import (  # noqa: F401
+    bool_, dtype, float16, float32, float64, from_np, get_default_dtype, int8, int16, int32,
+    int64, promote_types, set_default_dtype, to_np, uint8,
+)
+from . import random  # noqa: F401
+
+xp = _np
+Array = _np.ndarray
+ndarray = _np.ndarray
+
+
+def xp_of(*arrays):
+    """The array namespace that owns ``arrays`` (NumPy for host arrays)."""
+    return _np
+
+
+def is_array(a) -> bool:
+    """True when ``a`` is an array of the backend."""
+    return isinstance(a, _np.ndarray)
+
+
+def asarray(data, dtype=None):
+    """Convert ``data`` (array, nested lists, scalar) to a backend array."""
+    return _np.asarray(data, dtype=dtype)
+
+
+def to_host(a):
+    """A host (NumPy) view or copy of a backend array."""
+    return _np.asarray(a)
+
+
+def num_threads() -> int:
+    """Threads the BLAS library may use (from OMP_NUM_THREADS, else the core count)."""
+    env = os.environ.get("OMP_NUM_THREADS")
+    return int(env) if env else (os.cpu_count() or 1)
