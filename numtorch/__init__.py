@@ -114,3 +114,6 @@ def log_softmax(input, dim, dtype=None):
 from ._repr import set_printoptions  # noqa: E402
 
 __version__ = "0.1.0"
+
+from . import nn, optim, utils  # noqa: E402,F401
+from .serialization import load, save  # noqa: E402,F401

@@ -1,0 +1,2 @@
+"""numtorch.utils: data loading (``numtorch.utils.data``)."""
+from . import data  # noqa: F401

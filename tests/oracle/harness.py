@@ -57,7 +57,7 @@ class Case:
 
 
 def _to_lib(lib, a, requires_grad):
-    t = lib.tensor(np.ascontiguousarray(a)) if lib is torch else nt.tensor(a)
+    t = lib.tensor(np.array(a, order="C")) if lib is torch else nt.tensor(a)
     if lib is torch and not a.flags.c_contiguous and a.ndim >= 2:
         t = torch.tensor(np.ascontiguousarray(a.T)).T if a.ndim == 2 else t
     if requires_grad:
@@ -128,3 +128,34 @@ def gradcheck_case(case: Case, seed: int = 0):
         return out[0] if isinstance(out, (tuple, list)) else out
     big = sum(a.size for a in arrays) > 200
     assert nt.autograd.gradcheck(f, ts, eps=1e-6, atol=1e-5, rtol=1e-3, fast_mode=big)
+
+
+# ---- the registry of cases: every primitive must be exercised by some case -------------------
+ALL_CASES: dict = {}
+
+
+def register(*cases: Case) -> list:
+    """Record cases so that tests/oracle/test_registry.py can check primitive coverage."""
+    for c in cases:
+        if c.name in ALL_CASES and ALL_CASES[c.name] is not c:
+            raise ValueError(f"duplicate case name {c.name!r}")
+        ALL_CASES[c.name] = c
+    return list(cases)
+
+
+def primitives_used(case: Case) -> set:
+    """Names of the numtorch primitives that one forward+backward of ``case`` applies."""
+    from numtorch.autograd.function import Function
+    used = set()
+    original = Function.__dict__["apply_ctx"]
+
+    def tracing(cls, *args):
+        used.add(cls.__name__)
+        return original.__func__(cls, *args)
+
+    Function.apply_ctx = classmethod(tracing)
+    try:
+        run(nt, case, case.inputs("float64"))
+    finally:
+        Function.apply_ctx = original
+    return used
