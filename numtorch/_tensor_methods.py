@@ -133,6 +133,20 @@ def _commit(self, result: Tensor) -> Tensor:
     return self
 
 
+def _shadow(self) -> Tensor:
+    """The operand an in-place op computes from: when a graph is recorded, a private copy of
+    ``self`` on the same node, so that the values the op saves for backward are not the ones the
+    write then overwrites (torch saves the original ``self`` for the same reason)."""
+    if not (_grad_state.enabled and self._rg):
+        return self
+    t = Tensor._make(self._data.copy())
+    t._node, t._rg = self._node, True
+    if self._node is None:
+        t._node = None
+        return self
+    return t
+
+
 def _store(self, arr) -> None:
     if arr.shape != self._data.shape and xp.broadcast_shapes(arr.shape, self._data.shape) != \
             self._data.shape:
@@ -172,7 +186,7 @@ def _inplace_binary(fn, ufunc):
                 raise RuntimeError(str(e)) from None
             self._vc[0] += 1
             return self
-        return _commit(self, fn(self, other, *args, **kwargs))
+        return _commit(self, fn(_shadow(self), other, *args, **kwargs))
     return method
 
 
@@ -214,7 +228,7 @@ Tensor.__ixor__ = Tensor.bitwise_xor_ = _ixor
 
 def _inplace_unary(fn):
     def method(self, *args, **kwargs):
-        return _commit(self, fn(self, *args, **kwargs))
+        return _commit(self, fn(_shadow(self), *args, **kwargs))
     return method
 
 

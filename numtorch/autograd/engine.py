@@ -79,7 +79,7 @@ def run(roots, retain_graph: bool, capture=None, accumulate: bool = True):
                 r = h(Tensor._make(g))
                 if r is not None:
                     g = r._data
-        if node.retained is not None:
+        if node.retained is not None:  # NOTE: torch runs retain_grad after the tensor's hooks
             t = node.retained()
             if t is not None:
                 t.grad = Tensor._make(g.copy()) if t.grad is None else Tensor._make(t.grad._data + g)
