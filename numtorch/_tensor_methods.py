@@ -4,7 +4,7 @@ from __future__ import annotations
 from . import backend
 from .autograd.grad_mode import state as _grad_state
 from .backend import random as _random
-from .ops import arith, elementwise, index, linalg, reduce, shape
+from .ops import arith, elementwise, index, inplace, linalg, reduce, shape
 from .tensor import Tensor
 
 xp = backend.xp
@@ -27,7 +27,8 @@ _bind(reduce, "sum nansum mean nanmean prod amax amin max min argmax argmin var 
 _bind(shape, "reshape view view_as reshape_as flatten unflatten permute transpose swapaxes "
       "swapdims t movedim moveaxis expand expand_as broadcast_to squeeze unsqueeze narrow split "
       "chunk tensor_split unbind flip fliplr flipud roll repeat tile repeat_interleave tril "
-      "triu".split())
+      "triu select".split())
+Tensor.split_with_sizes = lambda self, split_sizes, dim=0: shape.split(self, list(split_sizes), dim)
 _bind(index, "gather scatter scatter_add index_select masked_fill nonzero argwhere masked_select "
       "take take_along_dim index_add index_fill".split())
 _bind(linalg, "matmul mm bmm mv dot inner outer".split())
@@ -62,10 +63,10 @@ Tensor.clone = _clone
 Tensor.contiguous = _contiguous
 Tensor.softmax = _softmax
 Tensor.log_softmax = _log_softmax
-Tensor.T = property(lambda self: shape.permute(self, *range(self.ndim - 1, -1, -1)))
-Tensor.mT = property(lambda self: shape.transpose(self, -2, -1))
+Tensor.T = property(shape.T)
+Tensor.mT = property(shape.mT)
 Tensor.mH = Tensor.mT
-Tensor.H = property(lambda self: shape.t(self))
+Tensor.H = property(shape.t)
 Tensor.__getitem__ = index.getitem
 Tensor.__setitem__ = index.setitem
 
@@ -116,85 +117,62 @@ Tensor.__ge__ = _cmp(arith.ge)
 
 
 # ---- in-place variants ------------------------------------------------------------------------
-def _needs_graph(self, *others) -> bool:
-    return _grad_state.enabled and (self._rg or any(isinstance(o, Tensor) and o._rg
-                                                    for o in others))
+# Without autograd, the arithmetic ones write straight into the tensor's buffer (a ufunc with
+# ``out=``); otherwise the result is computed out of place and ``inplace.commit`` writes it in and
+# records the graph (through views into their base), checking dtype, shape and leaves as PyTorch.
+_commit = inplace.commit
 
 
-def _commit(self, result: Tensor) -> Tensor:
-    """Write an out-of-place ``result`` into ``self`` and move ``self`` onto its graph node."""
-    graph = _grad_state.enabled and result._rg
-    if graph and self._node is None and self._rg:
-        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
-                           "operation.")
-    _store(self, result._data)
-    if graph:
-        self._node, self._rg = result._node, True
-    return self
-
-
-def _shadow(self) -> Tensor:
-    """The operand an in-place op computes from: when a graph is recorded, a private copy of
-    ``self`` on the same node, so that the values the op saves for backward are not the ones the
-    write then overwrites (torch saves the original ``self`` for the same reason)."""
-    if not (_grad_state.enabled and self._rg):
-        return self
-    t = Tensor._make(self._data.copy())
-    t._node, t._rg = self._node, True
-    if self._node is None:
-        t._node = None
-        return self
-    return t
-
-
-def _store(self, arr) -> None:
-    if arr.shape != self._data.shape and xp.broadcast_shapes(arr.shape, self._data.shape) != \
-            self._data.shape:
-        raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the "
-                           f"broadcast shape {list(xp.broadcast_shapes(arr.shape, self._data.shape))}")
-    if arr.dtype != self._data.dtype and not xp.can_cast(arr.dtype, self._data.dtype,
-                                                         "same_kind"):
-        from .backend.dtypes import from_np
-        raise RuntimeError(f"result type {from_np(arr.dtype).name.capitalize()} can't be cast to "
-                           f"the desired output type {from_np(self._data.dtype).name.capitalize()}")
-    if not self._data.flags.writeable:
-        raise RuntimeError("unsupported operation: more than one element of the written-to tensor "
-                           "refers to a single memory location. Please clone() the tensor before "
-                           "performing the operation.")
-    self._data[...] = arr
-    self._vc[0] += 1
+def _needs_graph(self, other) -> bool:
+    return _grad_state.enabled and (self._rg or (type(other) is Tensor and other._rg) or
+                                    (self._view is not None and self._view[0]._rg))
 
 
 def _inplace_binary(fn, ufunc):
     def method(self, other, *args, **kwargs):
-        if ufunc is not None and not args and not kwargs and not _needs_graph(self, other):
-            o = other._data if isinstance(other, Tensor) else other
-            if isinstance(o, backend.ndarray) and o.shape != self._data.shape:
-                bs = xp.broadcast_shapes(o.shape, self._data.shape)
-                if bs != self._data.shape:
-                    raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match "
-                                       f"the broadcast shape {list(bs)}")
-            if isinstance(o, float) and self._data.dtype.kind != "f":
-                return _commit(self, fn(self, other))
-            try:
-                ufunc(self._data, o, out=self._data, casting="same_kind")
-            except TypeError:
-                return _commit(self, fn(self, other))
-            except ValueError as e:
-                if not self._data.flags.writeable:
-                    _store(self, self._data)
-                raise RuntimeError(str(e)) from None
-            self._vc[0] += 1
-            return self
-        return _commit(self, fn(_shadow(self), other, *args, **kwargs))
+        if ufunc is None or args or kwargs or _needs_graph(self, other):
+            return _commit(self, fn(self, other, *args, **kwargs))
+        a = self._data
+        o = other._data if isinstance(other, Tensor) else other
+        if type(o) is float and a.dtype.kind != "f":
+            return _commit(self, fn(self, other))
+        if isinstance(o, backend.ndarray) and o.shape != a.shape:
+            bs = _bshape(self, other)
+            if bs != a.shape:
+                raise RuntimeError(f"output with shape {list(a.shape)} doesn't match the "
+                                   f"broadcast shape {list(bs)}")
+        try:
+            ufunc(a, o, out=a, casting="same_kind")
+        except TypeError:
+            return _commit(self, fn(self, other))
+        except ValueError as e:
+            if not a.flags.writeable:
+                inplace.check_result(self, a)
+            raise RuntimeError(str(e)) from None
+        self._vc[0] += 1
+        return self
+    method.__name__ = fn.__name__ + "_"
+    method.__doc__ = f"In-place version of ``{fn.__name__}``."
     return method
+
+
+def _bshape(self, other):
+    o = other if isinstance(other, Tensor) else Tensor._make(other)
+    try:
+        return xp.broadcast_shapes(self._data.shape, o._data.shape)
+    except ValueError as e:
+        from .ops._common import broadcast_error
+        raise broadcast_error(self, o, e) from None
 
 
 for _name, _fn, _uf in (("add_", arith.add, xp.add), ("sub_", arith.sub, xp.subtract),
                         ("mul_", arith.mul, xp.multiply), ("div_", arith.div, xp.true_divide),
                         ("pow_", arith.pow, xp.power), ("remainder_", arith.remainder, None),
                         ("fmod_", arith.fmod, None), ("floor_divide_", arith.floor_divide, None),
-                        ("maximum_", arith.maximum, None), ("minimum_", arith.minimum, None)):
+                        ("maximum_", arith.maximum, None), ("minimum_", arith.minimum, None),
+                        ("bitwise_and_", arith.bitwise_and, None),
+                        ("bitwise_or_", arith.bitwise_or, None),
+                        ("bitwise_xor_", arith.bitwise_xor, None)):
     setattr(Tensor, _name, _inplace_binary(_fn, _uf))
 
 Tensor.__iadd__ = Tensor.add_
@@ -204,86 +182,47 @@ Tensor.__itruediv__ = Tensor.div_
 Tensor.__ipow__ = Tensor.pow_
 Tensor.__imod__ = Tensor.remainder_
 Tensor.__ifloordiv__ = Tensor.floor_divide_
+Tensor.__iand__ = Tensor.bitwise_and_
+Tensor.__ior__ = Tensor.bitwise_or_
+Tensor.__ixor__ = Tensor.bitwise_xor_
 Tensor.subtract_ = Tensor.sub_
 Tensor.multiply_ = Tensor.mul_
 Tensor.divide_ = Tensor.div_
-
-
-def _iand(self, other):
-    return _commit(self, arith.bitwise_and(self, other))
-
-
-def _ior(self, other):
-    return _commit(self, arith.bitwise_or(self, other))
-
-
-def _ixor(self, other):
-    return _commit(self, arith.bitwise_xor(self, other))
-
-
-Tensor.__iand__ = Tensor.bitwise_and_ = Tensor.logical_and_ = _iand
-Tensor.__ior__ = Tensor.bitwise_or_ = Tensor.logical_or_ = _ior
-Tensor.__ixor__ = Tensor.bitwise_xor_ = _ixor
+Tensor.true_divide_ = Tensor.div_
+Tensor.logical_and_ = _inplace_binary(arith.logical_and, None)
+Tensor.logical_or_ = _inplace_binary(arith.logical_or, None)
 
 
 def _inplace_unary(fn):
     def method(self, *args, **kwargs):
-        return _commit(self, fn(_shadow(self), *args, **kwargs))
+        return _commit(self, fn(self, *args, **kwargs))
+    method.__name__ = fn.__name__ + "_"
+    method.__doc__ = f"In-place version of ``{fn.__name__}``."
     return method
 
 
-for _name in ("neg exp log log2 log1p expm1 sqrt rsqrt sin cos tanh sigmoid reciprocal abs relu "
-              "floor ceil trunc round sign frac clamp clip square masked_fill scatter scatter_add "
-              "index_fill index_add tril triu").split():
-    _src = getattr(Tensor, _name)
-    setattr(Tensor, _name + "_", _inplace_unary(_src))
+for _name in ("neg exp expm1 log log2 log10 log1p sqrt rsqrt sin cos tanh sigmoid reciprocal abs "
+              "relu floor ceil trunc round sign sgn frac clamp clip square masked_fill scatter "
+              "scatter_add index_fill index_add tril triu logical_not bitwise_not fix").split():
+    _src = getattr(Tensor, _name, None)
+    if _src is not None:
+        setattr(Tensor, _name + "_", _inplace_unary(_src))
 Tensor.negative_ = Tensor.neg_
 
 
 def _fill_(self, value):
-    """Fill with ``value`` in place."""
-    if isinstance(value, Tensor):
-        if value._rg and _grad_state.enabled:
-            return _commit(self, arith.add(self * 0, value))
-        value = value.item()
-    if self._rg and self._node is None and _grad_state.enabled:
-        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
-                           "operation.")
-    self._data[...] = value
-    self._vc[0] += 1
-    if self._node is not None and _grad_state.enabled:
-        self._node, self._rg = None, False
-    return self
+    """Fill with ``value`` (a number or a 0-dim tensor) in place."""
+    return inplace.fill(self, value)
 
 
 def _zero_(self):
     """Fill with zeros in place."""
-    return _fill_(self, 0)
+    return inplace.fill(self, 0)
 
 
 def _copy_(self, src, non_blocking=False):
     """Copy ``src`` (broadcast, converted to this dtype) into this tensor in place."""
-    if _needs_graph(self, src):
-        s = src if isinstance(src, Tensor) else Tensor._make(xp.asarray(src))
-        s = s.to(self.dtype) if s._data.dtype != self._data.dtype else s
-        res = arith.add(self.detach() * 0, s) if s._data.shape != self._data.shape else \
-            elementwise.Clone.apply(s)
-        if self._rg and self._node is None:
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
-                               "operation.")
-        self._data[...] = res._data
-        self._vc[0] += 1
-        self._node, self._rg = res._node, res._rg
-        return self
-    arr = src._data if isinstance(src, Tensor) else xp.asarray(src)
-    try:
-        xp.broadcast_to(arr, self._data.shape)
-    except ValueError:
-        raise RuntimeError(f"The size of tensor a ({list(self._data.shape)}) must match the size of "
-                           f"tensor b ({list(arr.shape)})") from None
-    self._data[...] = arr
-    self._vc[0] += 1
-    return self
+    return inplace.copy(self, src)
 
 
 Tensor.fill_ = _fill_
@@ -293,12 +232,8 @@ Tensor.copy_ = _copy_
 
 def _random_fill(draw):
     def method(self, *args, generator=None, **kwargs):
-        if self._rg and self._node is None and _grad_state.enabled:
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
-                               "operation.")
-        self._data[...] = draw(_random.gen(generator), self._data.shape, *args, **kwargs)
-        self._vc[0] += 1
-        return self
+        values = draw(_random.gen(generator), self._data.shape, *args, **kwargs)
+        return inplace.fill(self, values)
     return method
 
 
@@ -333,16 +268,22 @@ Tensor.addcdiv_ = _inplace_unary(_addcdiv)
 
 def _view_inplace(fn):
     def method(self, *args):
+        if _grad_state.enabled and self._rg and self._node is None:
+            raise RuntimeError(inplace.LEAF)
         out = fn(self, *args)
         self._data = out._data
         if out._node is not None:
             self._node = out._node
+        if self._view is not None:
+            self._view = out._view
         return self
+    method.__name__ = fn.__name__ + "_"
     return method
 
 
 Tensor.t_ = _view_inplace(shape.t)
 Tensor.transpose_ = _view_inplace(shape.transpose)
+Tensor.swapaxes_ = Tensor.swapdims_ = Tensor.transpose_
 Tensor.squeeze_ = _view_inplace(shape.squeeze)
 Tensor.unsqueeze_ = _view_inplace(shape.unsqueeze)
 
@@ -370,7 +311,8 @@ Tensor.apply_ = _apply_
 
 
 def _unfold(self, dimension, size, step):
-    """All windows of length ``size`` taken every ``step`` along ``dimension``, in a new last dim."""
+    """All windows of length ``size`` taken every ``step`` along ``dimension`` (a new last
+    dimension)."""
     from .ops._common import wrap_dim
     d = wrap_dim(dimension, self._data.ndim)
     n = (self._data.shape[d] - size) // step + 1
