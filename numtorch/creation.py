@@ -14,8 +14,20 @@ from .ops._common import size_arg
 xp = backend.xp
 
 
-def _size(size):
-    return size_arg(size)
+_NEG_DIM = "Trying to create tensor with negative dimension {}: {}"
+
+
+def _size(size, name=None):
+    """A shape from ``f(2, 3)`` / ``f((2, 3))`` forms; negative sizes raise as in PyTorch."""
+    if not size and name is not None:
+        raise TypeError(f"{name}() missing 1 required positional arguments: \"size\"")
+    shape = size_arg(size)
+    for s in shape:
+        if s < 0:
+            if name == "zeros":
+                raise RuntimeError("zeros: Dimension size must be non-negative.")
+            raise RuntimeError(_NEG_DIM.format(s, list(shape)))
+    return shape
 
 
 def _infer_np_dtype(data):
@@ -36,8 +48,10 @@ def _infer_np_dtype(data):
             kinds.add("f")
         elif isinstance(v, numbers.Complex):
             raise TypeError("complex tensors are not supported")
+        elif isinstance(v, str):
+            raise TypeError(f"new(): invalid data type '{type(v).__name__}'")
         else:
-            raise TypeError(f"Could not infer dtype of {type(v).__name__}")
+            raise RuntimeError(f"Could not infer dtype of {type(v).__name__}")
     if "f" in kinds:
         return _dt.get_default_dtype().np
     if "i" in kinds or "u" in kinds:
@@ -57,13 +71,18 @@ def _from_data(data, dtype, copy: bool):
     elif isinstance(data, backend.xp.generic):
         arr = xp.asarray(data)
     else:
-        arr = None
+        if isinstance(data, range):
+            data = list(data)
         if isinstance(data, (list, tuple)) and any(isinstance(v, Tensor) for v in data):
             data = [v.tolist() if isinstance(v, Tensor) else v for v in data]
         npd = _dt.to_np(dtype) if dtype is not None else _infer_np_dtype(data)
-        arr = xp.array(data, dtype=npd)
-        if arr.dtype.kind == "O":
-            raise ValueError("expected a sequence of numbers with a regular shape")
+        try:
+            arr = xp.array(data, dtype=npd)
+        except OverflowError:
+            raise ValueError("Overflow when unpacking long long") from None
+        except ValueError:
+            raise ValueError(f"expected a sequence of numbers with a regular shape, got "
+                             f"{_ragged_hint(data)}") from None
         return arr
     if dtype is not None:
         arr = arr.astype(_dt.to_np(dtype), copy=copy)
@@ -72,6 +91,20 @@ def _from_data(data, dtype, copy: bool):
         if copy:
             arr = arr.copy()
     return arr
+
+
+def _ragged_hint(data) -> str:
+    """Where nested lists stop being rectangular (for the error message)."""
+    level = [data]
+    for dim in range(64):
+        lens = {len(v) for v in level if isinstance(v, (list, tuple))}
+        if len(lens) > 1:
+            a, b = sorted(lens)[-1], sorted(lens)[0]
+            return f"sequences of lengths {a} and {b} at dim {dim}"
+        level = [w for v in level if isinstance(v, (list, tuple)) for w in v]
+        if not level:
+            break
+    return "an irregular shape"
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
@@ -121,27 +154,32 @@ def _float_dtype(dtype):
 def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None) -> Tensor:
     """A tensor of zeros of the given shape (default dtype float32)."""
     _check_device(device)
-    return _factory(xp.zeros(_size(size), _float_dtype(dtype)), requires_grad)
+    return _factory(xp.zeros(_size(size, "zeros"), _float_dtype(dtype)), requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None) -> Tensor:
     """A tensor of ones of the given shape (default dtype float32)."""
     _check_device(device)
-    return _factory(xp.ones(_size(size), _float_dtype(dtype)), requires_grad)
+    return _factory(xp.ones(_size(size, "ones"), _float_dtype(dtype)), requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None,
           memory_format=None, pin_memory=False) -> Tensor:
     """An uninitialised tensor of the given shape."""
     _check_device(device)
-    return _factory(xp.empty(_size(size), _float_dtype(dtype)), requires_grad)
+    return _factory(xp.empty(_size(size, "empty"), _float_dtype(dtype)), requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
     """A tensor filled with ``fill_value``; dtype inferred from it as PyTorch infers it."""
     _check_device(device)
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not "
+                        f"{type(size).__name__}")
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
     if dtype is None:
-        dtype = _infer_np_dtype(fill_value.item() if isinstance(fill_value, Tensor) else fill_value)
+        dtype = _infer_np_dtype(fill_value)
     return _factory(xp.full(_size((size,)), fill_value, _dt.to_np(dtype)), requires_grad)
 
 
@@ -194,18 +232,41 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     if dtype is None:
         dtype = _infer_np_dtype(vals)
     npd = _dt.to_np(dtype)
-    n = max(0, math.ceil((vals[1] - vals[0]) / vals[2]))
-    arr = (vals[0] + vals[2] * xp.arange(n, dtype=xp.float64)).astype(npd) \
-        if npd.kind == "f" else xp.arange(vals[0], vals[1], vals[2]).astype(npd)
+    if npd.kind == "f":  # start + i * step in double, then rounded once (as PyTorch)
+        n = max(0, math.ceil((vals[1] - vals[0]) / vals[2]))
+        arr = (vals[0] + vals[2] * xp.arange(n, dtype=xp.float64)).astype(npd)
+    else:  # NOTE: for integer dtypes PyTorch truncates start, end and step first
+        start, end, step = (int(v) for v in vals)
+        if step == 0:
+            raise ValueError("step must be nonzero")
+        arr = xp.arange(start, end, step, dtype=xp.int64).astype(npd)
     return _factory(arr, requires_grad)
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False, out=None):
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    if isinstance(steps, Tensor):
+        steps = steps.item()
+    if not isinstance(steps, numbers.Integral) or isinstance(steps, bool):
+        raise TypeError(f"linspace(): argument 'steps' must be int, not {type(steps).__name__}")
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
+    start, end = (v.item() if isinstance(v, Tensor) else v for v in (start, end))
     npd = _float_dtype(dtype)
-    return _factory(xp.linspace(float(start), float(end), int(steps)).astype(npd), requires_grad)
+    # PyTorch's kernel: the first half counts up from start, the second half down from end, with
+    # the step in the result's float type (double for integers) and fused multiply-adds, which a
+    # wider type emulates here
+    ct = npd if npd.kind == "f" else xp.dtype(xp.float64)
+    wide = {8: xp.longdouble, 4: xp.float64}.get(ct.itemsize, ct.type)  # half: no fma
+    if npd.kind != "f":  # the bounds are converted to the integer type first
+        start, end = int(start), int(end)
+    lo, hi = ct.type(start), ct.type(end)
+    step = wide((hi - lo) / ct.type(max(steps - 1, 1)))
+    i = xp.arange(steps, dtype=wide)
+    vals = xp.where(i < steps // 2, wide(lo) + step * i, wide(hi) - step * (steps - 1 - i))
+    if steps == 1:
+        vals[0] = lo
+    return _factory(vals.astype(ct).astype(npd, copy=False), requires_grad)
 
 
 def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_grad=False):
@@ -215,6 +276,9 @@ def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_gra
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
     """The n x m identity matrix."""
+    for name, v in (("n", n), ("m", m)):
+        if v is not None and v < 0:
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {v}")
     return _factory(xp.eye(n, n if m is None else m, dtype=_float_dtype(dtype)), requires_grad)
 
 
@@ -239,38 +303,70 @@ def set_rng_state(state) -> None:
     _random.default_generator.set_state(state)
 
 
+def _not_float(kernel, npd):
+    return NotImplementedError(f"\"{kernel}\" not implemented for "
+                               f"'{_dt.TYPE_NAMES[_dt.from_np(npd).name]}'")
+
+
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
-    """Uniform samples on [0, 1)."""
-    arr = _random.gen(generator).random(_size(size), dtype=xp.float64).astype(_float_dtype(dtype))
+    """Uniform samples on [0, 1) of the default float dtype."""
+    npd = _float_dtype(dtype)
+    g = _random.gen(generator)
+    shape = _size(size, "rand")
+    if npd == xp.float32 or npd == xp.float64:
+        arr = g.random(shape, dtype=npd)
+    elif npd == xp.float16:  # rounding to half could reach 1.0: keep the bound exclusive
+        arr = xp.minimum(g.random(shape, dtype=xp.float32).astype(npd),
+                         xp.nextafter(xp.float16(1), xp.float16(0)))
+    else:
+        raise _not_float("check_uniform_bounds", npd)
     return _factory(arr, requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
-    """Standard normal samples."""
+    """Standard normal samples of the default float dtype."""
     npd = _float_dtype(dtype)
+    if npd.kind != "f":
+        raise _not_float("normal_kernel_cpu", npd)
     g = _random.gen(generator)
-    arr = g.standard_normal(_size(size), dtype=npd if npd in (xp.float32, xp.float64) else
-                            xp.float64).astype(npd, copy=False)
+    shape = _size(size, "randn")
+    arr = g.standard_normal(shape, dtype=npd) if npd != xp.float16 else \
+        g.standard_normal(shape, dtype=xp.float32).astype(npd)
     return _factory(arr, requires_grad)
+
+
+_C_NAMES = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short",
+            "int32": "int", "int64": "long"}
 
 
 def randint(low, high=None, size=None, generator=None, dtype=None, device=None,
             requires_grad=False):
-    """Integers uniform on [low, high); ``randint(high, size)`` also accepted. dtype int64."""
+    """Integers uniform on [low, high) (int64 by default); ``randint(high, size)`` also works."""
     if size is None:
         low, high, size = 0, low, high
-    if high is None:
-        low, high = 0, low
+    if high is None or size is None:
+        raise TypeError("randint() missing 1 required positional arguments: \"size\"")
+    low, high = int(low), int(high)
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
                            f"to={high}")
-    npd = xp.int64 if dtype is None else _dt.to_np(dtype)
-    arr = _random.gen(generator).integers(low, high, size=_size((size,))).astype(npd)
+    npd = xp.dtype(xp.int64) if dtype is None else _dt.to_np(dtype)
+    if npd.kind in "iub":
+        info = xp.iinfo(npd) if npd.kind != "b" else None
+        lo, hi = (0, 1) if info is None else (int(info.min), int(info.max))
+        name = _C_NAMES[_dt.from_np(npd).name]
+        if low < lo:
+            raise RuntimeError(f"from is out of bounds for {name}")
+        if high - 1 > hi:
+            raise RuntimeError(f"to - 1 is out of bounds for {name}")
+    arr = _random.gen(generator).integers(low, high, size=_size((size,), "randint")).astype(npd)
     return _factory(arr, requires_grad)
 
 
 def randperm(n, generator=None, dtype=None, device=None, requires_grad=False):
     """A random permutation of 0..n-1 (int64)."""
+    if n < 0:
+        raise RuntimeError(_NEG_DIM.format(n, [n]))
     npd = xp.int64 if dtype is None else _dt.to_np(dtype)
     return _factory(_random.gen(generator).permutation(n).astype(npd), requires_grad)
 

@@ -320,9 +320,13 @@ class Tensor:
         return bool(self._data.reshape(()))
 
     def __float__(self) -> float:
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return float(self.item())
 
     def __int__(self) -> int:
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return int(self.item())
 
     def __index__(self) -> int:
@@ -358,7 +362,8 @@ class Tensor:
         t.grad = None if self.grad is None else self.grad.__deepcopy__(memo)
         if hasattr(self, "__dict__"):
             for k, v in self.__dict__.items():
-                setattr(t, k, v)
+                if k != "_view":        # a copy is no view of the original's base
+                    setattr(t, k, v)
         memo[id(self)] = t
         return t
 
@@ -399,12 +404,16 @@ class Tensor:
         return ToDtype.apply(self, npd)
 
     def type(self, dtype=None, non_blocking=False):
-        """With no argument, the type name (``'numtorch.FloatTensor'``); else ``to(dtype)``."""
+        """With no argument, the type name (``'numtorch.FloatTensor'``); else ``to(dtype)``
+        (a dtype or a type name such as ``'numtorch.DoubleTensor'``)."""
         if dtype is None:
-            names = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-                     "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-                     "bool": "Bool"}
-            return f"numtorch.{names[self.dtype.name]}Tensor"
+            return f"numtorch.{_dt.TYPE_NAMES[self.dtype.name]}Tensor"
+        if isinstance(dtype, str) and dtype.endswith("Tensor"):
+            name = dtype.rsplit(".", 1)[-1][:-len("Tensor")]
+            by_name = {v: k for k, v in _dt.TYPE_NAMES.items()}
+            if name not in by_name:
+                raise ValueError(f"invalid type: '{dtype}'")
+            dtype = _dt.as_dtype(by_name[name])
         return self.to(dtype)
 
     def type_as(self, other: "Tensor") -> "Tensor":
@@ -427,6 +436,9 @@ class Tensor:
 
     def short(self) -> "Tensor":
         return self.to(_dt.int16)
+
+    def char(self) -> "Tensor":
+        return self.to(_dt.int8)
 
     def byte(self) -> "Tensor":
         return self.to(_dt.uint8)

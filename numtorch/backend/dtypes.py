@@ -1,4 +1,10 @@
-"""dtype objects with PyTorch's names, and PyTorch's type-promotion rules."""
+"""dtype objects with PyTorch's names, and PyTorch's type-promotion rules.
+
+Differs from torch: float16 is mainly a storage type. NumPy computes half-precision ops in half
+(each ufunc rounds its result to float16, and reductions may accumulate in half), where PyTorch's
+CPU kernels compute in float32 and round once; results agree to about 2e-3 relative, which is the
+tolerance tests/oracle/test_elementwise.py uses for float16.
+"""
 from __future__ import annotations
 
 import numpy as _np
@@ -7,7 +13,7 @@ _BOOL, _INT, _FLOAT = 0, 1, 2
 
 
 class dtype:
-    """A tensor element type, like ``torch.dtype`` (``numtorch.float32``, ``numtorch.int64``, ...)."""
+    """A tensor element type, like ``torch.dtype`` (``numtorch.float32``, ``numtorch.int64``)."""
 
     __slots__ = ("name", "np", "is_floating_point", "is_signed", "itemsize", "category")
 
@@ -30,7 +36,8 @@ class dtype:
         return "numtorch." + self.name
 
     def __reduce__(self):
-        return self.name
+        # pickled by reference to the module attribute (``bool`` is spelled ``bool_`` here)
+        return "bool_" if self.name == "bool" else self.name
 
 
 bool_ = dtype("bool", _np.bool_, _BOOL)
@@ -48,6 +55,10 @@ _BY_NP = {d.np: d for d in ALL}
 _BY_NAME = {d.name: d for d in ALL}
 _BY_NAME.update({"float": float32, "double": float64, "half": float16, "long": int64,
                  "int": int32, "short": int16})
+
+#: PyTorch's legacy type names ("Float" in ``torch.FloatTensor`` and in kernel error messages)
+TYPE_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
+              "int64": "Long", "float16": "Half", "float32": "Float", "float64": "Double"}
 
 _default = [float32]
 

@@ -44,8 +44,8 @@ class Generator:
 
     @property
     def device(self):
-        from ..device import device
-        return device("cpu")
+        from ..tensor import CPU
+        return CPU
 
 
 default_generator = Generator()

@@ -1,8 +1,10 @@
-"""Elementwise unary primitives (exp, log, tanh, sigmoid, relu, ...) and dtype casts."""
+"""Elementwise unary primitives (exp, log, tanh, sigmoid, relu, ...) and dtype casts. The
+piecewise ops (clamp, floor, ceil, round, trunc, sign, frac) live in ``piecewise.py`` and are
+re-exported here."""
 from __future__ import annotations
 
 from ..autograd.function import Context, Function
-from ._common import scalar, to_floating
+from ._common import not_implemented, to_floating
 
 
 class ToDtype(Function):
@@ -243,15 +245,16 @@ class Tanh(Function):
 
 
 class Sigmoid(Function):
-    """y = 1 / (1 + e^-x), computed without overflow; dy/dx = y (1 - y)."""
+    """y = 1 / (1 + e^-x); dy/dx = y (1 - y)."""
 
     @staticmethod
     def forward(ctx: Context, x):
+        # NOTE: torch's formula; e^-x overflows to inf for very negative x and then y is 0
         xp = ctx.xp
-        # NOTE: 0.5 * (1 + tanh(x/2)) equals the logistic function and never overflows
-        y = xp.tanh(x * 0.5)
+        y = xp.negative(x, out=xp.empty_like(x))
+        xp.exp(y, out=y)
         y += 1
-        y *= 0.5
+        xp.reciprocal(y, out=y)
         ctx.save_for_backward(y)
         return y
 
@@ -274,46 +277,6 @@ class Relu(Function):
     def backward(ctx: Context, gy):
         (y,) = ctx.saved_tensors
         return gy * (y > 0)
-
-
-class Clamp(Function):
-    """y = min(max(x, lo), hi) with scalar bounds; the gradient passes where lo <= x <= hi."""
-
-    @staticmethod
-    def forward(ctx: Context, x, lo, hi):
-        xp = ctx.xp
-        ctx.save_for_backward(x)
-        ctx.lo, ctx.hi = lo, hi
-        y = x
-        if lo is not None:
-            y = xp.maximum(y, lo)
-        if hi is not None:
-            y = xp.minimum(y, hi)
-        return y if y is not x else x.copy()
-
-    @staticmethod
-    def backward(ctx: Context, gy):
-        (x,) = ctx.saved_tensors
-        mask = None
-        if ctx.lo is not None:
-            mask = x >= ctx.lo
-        if ctx.hi is not None:
-            m = x <= ctx.hi
-            mask = m if mask is None else mask & m
-        return (gy if mask is None else gy * mask), None, None
-
-
-class ZeroGrad(Function):
-    """Piecewise-constant functions (floor, ceil, round, trunc, sign, frac's integer part):
-    the gradient is zero everywhere, as in PyTorch."""
-
-    @staticmethod
-    def forward(ctx: Context, x, fn):
-        return fn(x)
-
-    @staticmethod
-    def backward(ctx: Context, gy):
-        return ctx.xp.zeros_like(gy), None
 
 
 _UNARY_FLOAT = {"exp": Exp, "expm1": Expm1, "log": Log, "log2": Log2, "log10": Log10,
@@ -346,84 +309,28 @@ negative = neg
 
 
 def abs(input):
-    """Elementwise |x|."""
+    """Elementwise |x|; the gradient at 0 is 0 (as in PyTorch)."""
+    if input._data.dtype.kind == "b":
+        raise not_implemented("abs_cpu", input)
     return Abs.apply(input)
 
 
+absolute = abs
+
+
 def relu(input):
-    """Elementwise max(x, 0)."""
+    """Elementwise max(x, 0); the gradient at 0 is 0 (as in PyTorch)."""
+    if input._data.dtype.kind == "b":
+        raise RuntimeError("Boolean inputs not supported for relu")
     return Relu.apply(input)
 
 
-def clamp(input, min=None, max=None):
-    """Clamp to [min, max]; bounds may be numbers or tensors (tensor bounds broadcast)."""
-    from .arith import maximum, minimum
-    if min is None and max is None:
-        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    if isinstance(min, Tensor_) or isinstance(max, Tensor_):
-        y = input
-        if min is not None:
-            y = maximum(y, min if isinstance(min, Tensor_) else _full_like(input, min))
-        if max is not None:
-            y = minimum(y, max if isinstance(max, Tensor_) else _full_like(input, max))
-        return y
-    lo, hi = scalar(min), scalar(max)
-    if input._data.dtype.kind != "f" and (isinstance(lo, float) or isinstance(hi, float)):
-        input = to_floating(input)
-    return Clamp.apply(input, lo, hi)
-
-
-clip = clamp
-
-
-def _full_like(t, v):
-    from ..creation import full_like
-    return full_like(t, v)
-
-
-def _zero_grad(name, f):
-    def fn(input, *args, **kwargs):
-        return ZeroGrad.apply(input, lambda a: f(a, *args, **kwargs))
-    fn.__name__ = name
-    fn.__doc__ = f"Elementwise {name}; its gradient is zero (as in PyTorch)."
-    return fn
-
-
-def _xp():
-    return Context.xp
-
-
-def _keep_int(f):
-    def g(a):
-        return a.copy() if a.dtype.kind in "iub" else f(a)
-    return g
-
-
-floor = _zero_grad("floor", _keep_int(lambda a: _xp().floor(a)))
-ceil = _zero_grad("ceil", _keep_int(lambda a: _xp().ceil(a)))
-trunc = _zero_grad("trunc", _keep_int(lambda a: _xp().trunc(a)))
-fix = trunc
-sign = _zero_grad("sign", lambda a: _xp().sign(a))
-sgn = sign
-
-
-def round(input, *, decimals=0):
-    """Round half to even (as PyTorch); gradient zero."""
-    return ZeroGrad.apply(input, lambda a: a.copy() if a.dtype.kind in "iub"
-                          else _xp().round(a, decimals))
-
-
-def frac(input):
-    """x - trunc(x); gradient one."""
-    from .arith import sub
-    return sub(input, trunc(input).detach())
-
-
 def square(input):
-    """x * x."""
-    from .arith import mul
-    return mul(input, input)
+    """x ** 2 (bool inputs give int64, as in PyTorch)."""
+    from .arith import pow
+    return pow(input, 2)
 
 
-from ..tensor import Tensor as Tensor_  # noqa: E402
-
+from .piecewise import (  # noqa: E402,F401  (re-exported: the unary family)
+    Clamp, ZeroGrad, ceil, clamp, clip, fix, floor, frac, round, sgn, sign, trunc,
+)

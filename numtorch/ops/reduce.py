@@ -1,14 +1,16 @@
-"""Reductions: sum, mean, prod, amax/amin, max/min, var/std, logsumexp, norm, cumsum, cumprod,
-all/any, argmax/argmin, topk, sort."""
+"""Reductions: sum, mean, prod, amax/amin, max/min, var/std, logsumexp, norm, all/any,
+argmax/argmin, count_nonzero. Scans and sorts (cumsum, sort, topk, ...) live in ``sort.py``
+and are re-exported here."""
 from __future__ import annotations
 
+import builtins
 import collections
 import math
 
 from ..autograd.function import Context, Function
 from ..backend import dtypes as _dt
 from ..tensor import Tensor
-from ._common import dims, to_floating, wrap_dim
+from ._common import cast, dims, to_floating, type_name, wrap_dim
 
 xp = Context.xp
 values_indices = collections.namedtuple("values_indices", ["values", "indices"])
@@ -23,13 +25,17 @@ def _expand_back(gy, shape, axes, keepdim):
     return xp.broadcast_to(gy, shape)
 
 
+def _count(shape, axes) -> int:
+    return math.prod(shape) if axes is None else math.prod(shape[a] for a in axes)
+
+
 class Sum(Function):
     """y = sum of x over ``axes`` (None: all)."""
 
     @staticmethod
     def forward(ctx: Context, x, axes, keepdim, npd):
         ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
-        return xp.asarray(x.sum(axis=axes, keepdims=keepdim, dtype=npd))
+        return x.sum(axis=axes, keepdims=keepdim, dtype=npd)
 
     @staticmethod
     def backward(ctx: Context, gy):
@@ -37,77 +43,99 @@ class Sum(Function):
 
 
 class Mean(Function):
-    """y = mean of x over ``axes``."""
+    """y = mean of x over ``axes`` (NaN for an empty reduction, as in PyTorch)."""
 
     @staticmethod
     def forward(ctx: Context, x, axes, keepdim):
         ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
-        n = x.size if axes is None else math.prod(x.shape[a] for a in axes)
-        ctx.n = n
-        with xp.errstate(invalid="ignore", divide="ignore"):
-            return xp.asarray(x.mean(axis=axes, keepdims=keepdim) if n else
-                              xp.full(xp.sum(x, axis=axes, keepdims=keepdim).shape, xp.nan,
-                                      x.dtype))
+        ctx.n = n = _count(x.shape, axes)
+        return xp.true_divide(x.sum(axis=axes, keepdims=keepdim), n)
 
     @staticmethod
     def backward(ctx: Context, gy):
         g = _expand_back(gy, ctx.shape, ctx.axes, ctx.keepdim)
-        return g * gy.dtype.type(1.0 / builtins_max(ctx.n, 1)), None, None
+        return g * gy.dtype.type(1.0 / builtins.max(ctx.n, 1)), None, None
 
 
 class Prod(Function):
-    """y = product of x over one axis (or all); gradient exact also where x has zeros."""
+    """y = product of x over one axis (or all); the gradient is exact also where x has zeros."""
 
     @staticmethod
     def forward(ctx: Context, x, axis, keepdim, npd):
         ctx.save_for_backward(x)
         ctx.axis, ctx.keepdim = axis, keepdim
-        return xp.asarray(x.prod(axis=axis, keepdims=keepdim, dtype=npd))
+        return x.prod(axis=axis, keepdims=keepdim, dtype=npd)
 
     @staticmethod
     def backward(ctx: Context, gy):
         (x,) = ctx.saved_tensors
-        axis = ctx.axis
-        flat = axis is None
+        if x.size == 0:
+            return xp.zeros_like(x), None, None, None
+        flat = ctx.axis is None
         xx = x.reshape(-1) if flat else x
-        ax = 0 if flat else axis
+        ax = 0 if flat else ctx.axis
         if not flat and not ctx.keepdim:
             gy = xp.expand_dims(gy, ax)
         # product of all other elements = exclusive cumprod from the left * from the right
-        left = xp.cumprod(xp.concatenate([xp.ones_like(xp.take(xx, [0], ax)),
-                                          xp.take(xx, range(xx.shape[ax] - 1), ax)], ax), ax)
+        one = xp.ones_like(xp.take(xx, [0], ax))
+        left = xp.cumprod(xp.concatenate([one, xp.take(xx, range(xx.shape[ax] - 1), ax)], ax), ax)
         rev = xp.flip(xx, ax)
         right = xp.flip(xp.cumprod(xp.concatenate(
-            [xp.ones_like(xp.take(rev, [0], ax)), xp.take(rev, range(rev.shape[ax] - 1), ax)],
-            ax), ax), ax)
-        g = gy.reshape(-1) if flat else gy
-        gx = g * left * right
+            [one, xp.take(rev, range(rev.shape[ax] - 1), ax)], ax), ax), ax)
+        gx = (gy.reshape(-1) if flat else gy) * left * right
         return (gx.reshape(x.shape) if flat else gx), None, None, None
 
 
 class Amax(Function):
-    """y = max of x over ``axes``; ties share the gradient evenly (as torch.amax)."""
+    """y = max (or min) of x over ``axes``; ties share the gradient evenly (as torch.amax)."""
 
     @staticmethod
     def forward(ctx: Context, x, axes, keepdim, is_max):
         y = (x.max if is_max else x.min)(axis=axes, keepdims=True)
         ctx.save_for_backward(x, y)
-        ctx.axes, ctx.keepdim = axes, keepdim
-        return xp.asarray(y if keepdim else y.reshape(_drop(x.shape, axes)))
+        ctx.axes = axes
+        return y if keepdim else y.reshape(_drop(x.shape, axes))
 
     @staticmethod
     def backward(ctx: Context, gy):
         x, y = ctx.saved_tensors
         mask = x == y
         count = mask.sum(axis=ctx.axes, keepdims=True)
-        g = gy.reshape(y.shape)
-        return mask * (g / count).astype(gy.dtype), None, None, None
+        return mask * (gy.reshape(y.shape) / count).astype(gy.dtype), None, None, None
 
 
 def _drop(shape, axes):
     if axes is None:
         return ()
     return tuple(s for i, s in enumerate(shape) if i not in axes)
+
+
+class VarStd(Function):
+    """Variance (or standard deviation) over ``axes`` with Bessel's ``correction``.
+
+    d var / dx = 2 (x - mean) / (n - correction); d std / dx = d var / dx / (2 std), which is
+    NOTE: 0 where std == 0 (as in PyTorch) instead of 0/0.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, x, axes, keepdim, correction, is_std):
+        n = _count(x.shape, axes)
+        d = x - xp.true_divide(x.sum(axis=axes, keepdims=True), n)
+        y = xp.true_divide((d * d).sum(axis=axes, keepdims=True), builtins.max(n - correction, 0))
+        if is_std:
+            y = xp.sqrt(y)
+        ctx.save_for_backward(d, y)
+        ctx.scale = 2.0 / (n - correction) if n > correction else float("nan")
+        ctx.is_std = is_std
+        return y if keepdim else y.reshape(_drop(x.shape, axes))
+
+    @staticmethod
+    def backward(ctx: Context, gy):
+        d, y = ctx.saved_tensors
+        g = gy.reshape(y.shape)
+        if ctx.is_std:
+            g = xp.where(y == 0, 0, g / (2 * y))
+        return d * (g * gy.dtype.type(ctx.scale)), None, None, None, None
 
 
 class LogSumExp(Function):
@@ -119,7 +147,7 @@ class LogSumExp(Function):
         m = xp.where(xp.isfinite(m), m, 0)
         y = xp.log(xp.exp(x - m).sum(axis=axes, keepdims=True)) + m
         ctx.save_for_backward(x, y)
-        ctx.axes, ctx.keepdim = axes, keepdim
+        ctx.axes = axes
         return y if keepdim else y.reshape(_drop(x.shape, axes))
 
     @staticmethod
@@ -133,16 +161,15 @@ class Norm(Function):
 
     @staticmethod
     def forward(ctx: Context, x, p, axes, keepdim):
-        a = xp.abs(x)
         if p == 2:
             y = xp.sqrt((x * x).sum(axis=axes, keepdims=True))
         elif p == 1:
-            y = a.sum(axis=axes, keepdims=True)
+            y = xp.abs(x).sum(axis=axes, keepdims=True)
         else:
-            y = (a ** p).sum(axis=axes, keepdims=True) ** (1.0 / p)
+            y = (xp.abs(x) ** p).sum(axis=axes, keepdims=True) ** (1.0 / p)
         ctx.save_for_backward(x, y)
-        ctx.p, ctx.axes, ctx.keepdim = p, axes, keepdim
-        return xp.asarray(y if keepdim else y.reshape(_drop(x.shape, axes)))
+        ctx.p, ctx.axes = p, axes
+        return y if keepdim else y.reshape(_drop(x.shape, axes))
 
     @staticmethod
     def backward(ctx: Context, gy):
@@ -151,58 +178,15 @@ class Norm(Function):
         g = gy.reshape(y.shape)
         if p == 1:
             return g * xp.sign(x), None, None, None
-        with xp.errstate(divide="ignore", invalid="ignore"):
-            if p == 2:
-                gx = x * (g / y)
-            else:
-                gx = xp.sign(x) * xp.abs(x) ** (p - 1) * (g / y ** (p - 1))
-        return xp.where(y == 0, 0, gx).astype(x.dtype), None, None, None
+        if p == 2:
+            gx = x * (g / y)
+        else:
+            gx = xp.sign(x) * xp.abs(x) ** (p - 1) * (g / y ** (p - 1))
+        return xp.where(y == 0, 0, gx).astype(x.dtype, copy=False), None, None, None
 
 
-class Cumsum(Function):
-    """y_i = sum_{j<=i} x_j along ``axis``; the gradient is the reversed cumulative sum."""
-
-    @staticmethod
-    def forward(ctx: Context, x, axis, npd):
-        ctx.axis = axis
-        return xp.cumsum(x, axis=axis, dtype=npd)
-
-    @staticmethod
-    def backward(ctx: Context, gy):
-        a = ctx.axis
-        return xp.flip(xp.cumsum(xp.flip(gy, a), axis=a), a), None, None
-
-
-class Cumprod(Function):
-    """y_i = prod_{j<=i} x_j along ``axis``; the gradient is exact also where x has zeros."""
-
-    @staticmethod
-    def forward(ctx: Context, x, axis, npd):
-        y = xp.cumprod(x, axis=axis, dtype=npd)
-        ctx.save_for_backward(x, y)
-        ctx.axis = axis
-        return y
-
-    @staticmethod
-    def backward(ctx: Context, gy):
-        x, y = ctx.saved_tensors
-        a = ctx.axis
-        if (x != 0).all():
-            return xp.flip(xp.cumsum(xp.flip(gy * y, a), axis=a), a) / x, None, None
-        # exact O(n^2): dy_j/dx_i = prod_{k<=j, k!=i} x_k for j >= i
-        xm = xp.moveaxis(x, a, -1)
-        gm = xp.moveaxis(gy, a, -1)
-        n = xm.shape[-1]
-        gx = xp.zeros_like(xm)
-        for i in range(n):
-            others = xm.copy()
-            others[..., i] = 1
-            cp = xp.cumprod(others, axis=-1)
-            gx[..., i] = (gm[..., i:] * cp[..., i:]).sum(-1)
-        return xp.moveaxis(gx, -1, a), None, None
-
-
-def _sum_dtype(t, dtype):
+def _reduce_dtype(t, dtype):
+    """sum/prod's result dtype: ``dtype`` if given, int64 for integer and bool inputs."""
     if dtype is not None:
         return _dt.to_np(dtype)
     return xp.dtype(xp.int64) if t._data.dtype.kind in "iub" else t._data.dtype
@@ -210,107 +194,121 @@ def _sum_dtype(t, dtype):
 
 def sum(input, dim=None, keepdim=False, *, dtype=None):
     """Sum over ``dim`` (int, tuple, or None for all); integers and bools sum to int64."""
-    npd = _sum_dtype(input, dtype)
-    if dtype is not None and input._data.dtype != npd:
-        from ._common import cast
+    npd = _reduce_dtype(input, dtype)
+    if dtype is not None:
         input = cast(input, npd)
     return Sum.apply(input, dims(dim, input._data.ndim), keepdim, npd)
 
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
-    from .arith import where
-    from .arith import isnan
+    """Sum treating NaN as zero."""
+    from .arith import isnan, where
     return sum(where(isnan(input), 0.0, input), dim, keepdim, dtype=dtype)
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None):
-    """Mean over ``dim``; floating inputs only (as in PyTorch)."""
+    """Mean over ``dim``; floating inputs only (or pass ``dtype``), as in PyTorch."""
     if dtype is not None:
-        input = input.to(dtype)
+        input = cast(input, _dt.to_np(dtype))
     if input._data.dtype.kind != "f":
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a "
-                           f"floating point or complex dtype. Got: {input.dtype}")
+                           f"floating point or complex dtype. Got: {type_name(input)}")
     return Mean.apply(input, dims(dim, input._data.ndim), keepdim)
 
 
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
-    from .arith import isnan, where, div
-    nn = (~isnan(input)).sum(dim, keepdim)
-    return div(nansum(input, dim, keepdim), nn)
+    """Mean of the non-NaN elements."""
+    from .arith import div, isnan
+    return div(nansum(input, dim, keepdim), (~isnan(input)).sum(dim, keepdim))
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     """Product over one dimension (or all)."""
-    npd = _sum_dtype(input, dtype)
+    if dim is not None and not isinstance(dim, int):
+        raise TypeError(f"prod(): argument 'dim' must be int, not {type(dim).__name__}")
+    npd = _reduce_dtype(input, dtype)
+    if dtype is not None:
+        input = cast(input, npd)
     axis = None if dim is None else wrap_dim(dim, input._data.ndim)
+    if input._data.ndim == 0:
+        axis = None
     return Prod.apply(input, axis, keepdim, npd)
 
 
 def _check_nonempty(input, axes, name):
     if input._data.size == 0:
-        sizes = input._data.shape if axes is None else [input._data.shape[a] for a in axes]
-        if axes is None or 0 in sizes:
-            raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() "
-                             f"== 0. Specify the reduction dim with the 'dim' argument.")
+        if axes is None:
+            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
+                               "input.numel() == 0. Specify the reduction dim with the 'dim' "
+                               "argument.")
+        for a in axes:
+            if input._data.shape[a] == 0:
+                raise IndexError(f"{name}(): Expected reduction dim {a} to have non-zero size.")
 
 
 def amax(input, dim=(), keepdim=False):
-    """Maximum over ``dim`` (all when empty); ties share the gradient."""
+    """Maximum over ``dim`` (all when empty); ties share the gradient evenly."""
     axes = dims(dim, input._data.ndim)
     _check_nonempty(input, axes, "amax")
     return Amax.apply(input, axes, keepdim, True)
 
 
 def amin(input, dim=(), keepdim=False):
-    """Minimum over ``dim``; ties share the gradient."""
+    """Minimum over ``dim`` (all when empty); ties share the gradient evenly."""
     axes = dims(dim, input._data.ndim)
     _check_nonempty(input, axes, "amin")
     return Amax.apply(input, axes, keepdim, False)
 
 
 def _arg(input, dim, keepdim, fn, name):
+    a = input._data
+    if a.dtype.kind == "b":
+        raise RuntimeError(f"{name}(): does not support bool input")
     if dim is None:
-        if input._data.size == 0:
-            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
+        if a.size == 0:
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for "
                                "input.numel() == 0.")
-        i = fn(input._data.reshape(-1))
-        return Tensor._make(xp.asarray(i, dtype=xp.int64).reshape((1,) * input.ndim
-                                                                   if keepdim else ()))
-    d = wrap_dim(dim, input._data.ndim)
-    if input._data.ndim == 0:
+        i = xp.asarray(fn(a.reshape(-1)), dtype=xp.int64)
+        return Tensor._make(i.reshape((1,) * a.ndim) if keepdim else i)
+    d = wrap_dim(dim, a.ndim)
+    if a.ndim == 0:
         return Tensor._make(xp.zeros((), xp.int64))
-    return Tensor._make(xp.asarray(fn(input._data, axis=d, keepdims=keepdim), dtype=xp.int64))
+    if a.shape[d] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+    return Tensor._make(xp.asarray(fn(a, axis=d, keepdims=keepdim), dtype=xp.int64))
 
 
 def argmax(input, dim=None, keepdim=False):
-    """Index of the first maximum (flattened when ``dim`` is None)."""
+    """Index of the first maximum (of the flattened input when ``dim`` is None)."""
     return _arg(input, dim, keepdim, xp.argmax, "argmax")
 
 
 def argmin(input, dim=None, keepdim=False):
-    """Index of the first minimum."""
+    """Index of the first minimum (of the flattened input when ``dim`` is None)."""
     return _arg(input, dim, keepdim, xp.argmin, "argmin")
 
 
 def _minmax(input, dim, keepdim, is_max):
     from .arith import maximum, minimum
-    from .index import gather
+    from .sort import PickAlongDim
+    name = "max" if is_max else "min"
     if dim is None:
-        return amax(input) if is_max else amin(input)
+        _check_nonempty(input, None, name)
+        return Amax.apply(input, None, False, is_max)
     if isinstance(dim, Tensor):
         return (maximum if is_max else minimum)(input, dim)
-    name = "max" if is_max else "min"
-    d = wrap_dim(dim, input._data.ndim)
-    if input._data.ndim and input._data.shape[d] == 0:
-        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
-    if input._data.ndim == 0:
+    a = input._data
+    d = wrap_dim(dim, a.ndim)
+    if a.ndim == 0:
         return values_indices(input.clone(), Tensor._make(xp.zeros((), xp.int64)))
-    idx = (xp.argmax if is_max else xp.argmin)(input._data, axis=d, keepdims=True)
-    values = gather(input, d, Tensor._make(idx))
-    idx_t = Tensor._make(idx)
+    if a.shape[d] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+    src = a.view(xp.uint8) if a.dtype.kind == "b" else a
+    idx = (xp.argmax if is_max else xp.argmin)(src, axis=d, keepdims=True)
+    values = PickAlongDim.apply(input, idx, d)
     if not keepdim:
-        values, idx_t = values.squeeze(d), Tensor._make(idx.squeeze(d))
-    return values_indices(values, idx_t)
+        return values_indices(values.squeeze(d), Tensor._make(idx.squeeze(d)))
+    return values_indices(values, Tensor._make(idx))
 
 
 def max(input, dim=None, keepdim=False):
@@ -323,34 +321,31 @@ def min(input, dim=None, keepdim=False):
     return _minmax(input, dim, keepdim, False)
 
 
-def _correction(unbiased, correction):
-    if correction is not None:
-        return correction
-    return 1 if unbiased is None or unbiased else 0
+def _var_std(input, dim, unbiased, keepdim, correction, is_std):
+    if input._data.dtype.kind != "f":
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    return VarStd.apply(input, dims(dim, input._data.ndim), keepdim, correction, is_std)
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """Variance over ``dim`` with Bessel's ``correction`` (default 1)."""
-    from .arith import div
-    c = _correction(unbiased, correction)
-    axes = dims(dim, input._data.ndim)
-    n = input._data.size if axes is None else math.prod(input._data.shape[a] for a in axes)
-    m = mean(input, dim if axes is not None else None, keepdim=True)
-    d = input - m
-    ss = sum(d * d, dim, keepdim)
-    return div(ss, builtins_max(n - c, 0))
+    """Variance over ``dim`` with Bessel's ``correction`` (default 1; ``unbiased=False`` is 0)."""
+    return _var_std(input, dim, unbiased, keepdim, correction, False)
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """Standard deviation over ``dim``."""
-    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+    """Standard deviation over ``dim`` with Bessel's ``correction`` (default 1)."""
+    return _var_std(input, dim, unbiased, keepdim, correction, True)
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """(var, mean) over ``dim``."""
     return (var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim))
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """(std, mean) over ``dim``."""
     return (std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim))
 
 
@@ -361,106 +356,47 @@ def logsumexp(input, dim, keepdim=False):
 
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
-    """Vector p-norm over ``dim`` (all elements by default); p may be 'fro', a number or inf."""
+    """Vector p-norm over ``dim`` (all elements by default); p may be 'fro', a number or inf.
+
+    Differs from torch: 'nuc' and matrix norms are not supported.
+    """
     if dtype is not None:
-        input = input.to(dtype)
+        input = cast(input, _dt.to_np(dtype))
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as "
+                           f"input. Got {type_name(input)}")
     if p == "fro" or p is None:
         p = 2
     if p == "nuc":
         raise NotImplementedError("nuclear norm is not supported")
-    axes = dims(dim, input._data.ndim)
-    if p == math.inf:
-        return amax(input.abs(), dim if dim is not None else (), keepdim)
-    if p == -math.inf:
-        return amin(input.abs(), dim if dim is not None else (), keepdim)
+    if p == math.inf or p == -math.inf:
+        from .elementwise import abs
+        f = amax if p > 0 else amin
+        return f(abs(input), dim if dim is not None else (), keepdim)
     if p == 0:
-        return sum((input != 0).to(input.dtype), dim, keepdim)
-    return Norm.apply(to_floating(input), p, axes, keepdim)
-
-
-def cumsum(input, dim, *, dtype=None):
-    """Cumulative sum along ``dim``."""
-    return Cumsum.apply(input, wrap_dim(dim, input._data.ndim), _sum_dtype(input, dtype))
-
-
-def cumprod(input, dim, *, dtype=None):
-    """Cumulative product along ``dim``."""
-    return Cumprod.apply(input, wrap_dim(dim, input._data.ndim), _sum_dtype(input, dtype))
+        from .arith import ne
+        return sum(cast(ne(input, 0), input._data.dtype), dim, keepdim)
+    return Norm.apply(input, p, dims(dim, input._data.ndim), keepdim)
 
 
 def all(input, dim=None, keepdim=False):
-    """True where all elements (along ``dim``) are non-zero."""
-    axes = dims(dim, input._data.ndim)
-    return Tensor._make(xp.asarray(xp.all(input._data, axis=axes, keepdims=keepdim)))
+    """True where all elements (along ``dim``) are non-zero (uint8 in, uint8 out)."""
+    a = input._data
+    y = xp.asarray(xp.all(a, axis=dims(dim, a.ndim), keepdims=keepdim))
+    return Tensor._make(y.astype(xp.uint8) if a.dtype == xp.uint8 else y)
 
 
 def any(input, dim=None, keepdim=False):
-    """True where any element (along ``dim``) is non-zero."""
-    axes = dims(dim, input._data.ndim)
-    return Tensor._make(xp.asarray(xp.any(input._data, axis=axes, keepdims=keepdim)))
+    """True where any element (along ``dim``) is non-zero (uint8 in, uint8 out)."""
+    a = input._data
+    y = xp.asarray(xp.any(a, axis=dims(dim, a.ndim), keepdims=keepdim))
+    return Tensor._make(y.astype(xp.uint8) if a.dtype == xp.uint8 else y)
 
 
 def count_nonzero(input, dim=None):
+    """Number of non-zero elements (along ``dim``), as int64."""
     axes = dims(dim, input._data.ndim)
     return Tensor._make(xp.asarray(xp.count_nonzero(input._data, axis=axes), dtype=xp.int64))
 
 
-def _sort_idx(a, d, descending):
-    if a.dtype.kind == "b":
-        a = a.astype(xp.int8)
-    if descending:
-        a = -a.astype(xp.float64) if a.dtype.kind == "u" else -a
-    return xp.argsort(a, axis=d, kind="stable")
-
-
-def sort(input, dim=-1, descending=False, stable=False):
-    """(values, indices) sorted along ``dim``; equal values keep their order."""
-    from .index import gather
-    if input._data.ndim == 0:
-        return values_indices(input.clone(), Tensor._make(xp.zeros((), xp.int64)))
-    d = wrap_dim(dim, input._data.ndim)
-    idx = Tensor._make(_sort_idx(input._data, d, descending).astype(xp.int64))
-    return values_indices(gather(input, d, idx), idx)
-
-
-def argsort(input, dim=-1, descending=False, stable=False):
-    """Indices that sort ``input`` along ``dim``."""
-    return sort(input, dim, descending, stable).indices
-
-
-def topk(input, k, dim=-1, largest=True, sorted=True):
-    """The ``k`` largest (or smallest) values along ``dim`` and their indices."""
-    from .index import gather
-    d = wrap_dim(dim, input._data.ndim)
-    n = input._data.shape[d] if input._data.ndim else 1
-    if not 0 <= k <= n:
-        raise RuntimeError(f"selected index k out of range: k={k} for a dimension of size {n}")
-    if input._data.ndim == 0:
-        return values_indices(input.clone(), Tensor._make(xp.zeros((), xp.int64)))
-    idx = xp.take(_sort_idx(input._data, d, largest), range(k), axis=d).astype(xp.int64)
-    idx_t = Tensor._make(idx)
-    return values_indices(gather(input, d, idx_t), idx_t)
-
-
-def kthvalue(input, k, dim=-1, keepdim=False):
-    from .index import gather
-    d = wrap_dim(dim, input._data.ndim)
-    idx = xp.take(_sort_idx(input._data, d, False), [k - 1], axis=d).astype(xp.int64)
-    v = gather(input, d, Tensor._make(idx))
-    if not keepdim:
-        return values_indices(v.squeeze(d), Tensor._make(idx.squeeze(d)))
-    return values_indices(v, Tensor._make(idx))
-
-
-def median(input, dim=None, keepdim=False):
-    """Lower median (as PyTorch): of all elements, or (values, indices) along ``dim``."""
-    if dim is None:
-        flat = input.reshape(-1)
-        return kthvalue(flat, (flat.shape[0] + 1) // 2, 0).values
-    n = input._data.shape[wrap_dim(dim, input._data.ndim)]
-    return kthvalue(input, (n + 1) // 2, dim, keepdim)
-
-
-import builtins as _builtins  # noqa: E402
-
-builtins_max = _builtins.max
+from .sort import argsort, cumprod, cumsum, kthvalue, median, sort, topk  # noqa: E402,F401
