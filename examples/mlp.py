@@ -57,7 +57,8 @@ def main(epochs: int = 60, seed: int = 0) -> float:
             optimizer.step()
         scheduler.step()
         if epoch % 10 == 0 or epoch == epochs - 1:                    # validate
-            print(f"epoch {epoch:3d}  loss {loss.item():.4f}  val acc {accuracy(model, val_loader):.3f}")
+            val_acc = accuracy(model, val_loader)
+            print(f"epoch {epoch:3d}  loss {loss.item():.4f}  val acc {val_acc:.3f}")
     elapsed = time.perf_counter() - start
     test_acc = accuracy(model, test_loader)                           # test
     print(f"final loss {loss.item():.4f}, test accuracy {test_acc:.3f} after {epochs} epochs in "

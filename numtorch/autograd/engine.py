@@ -32,6 +32,51 @@ def _check_versions(node: Context) -> None:
                 f"version {version} instead.")
 
 
+_FREED = ("Trying to backward through the graph a second time (or directly access saved tensors "
+          "after they have already been freed). Saved intermediate values of the graph are freed "
+          "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+          "backward through the graph a second time or if you need to access saved tensors after "
+          "calling backward.")
+
+
+def _count_dependencies(starts) -> dict:
+    """For every node reachable from ``starts``, the number of edges that lead into it."""
+    deps: dict = {}
+    todo = list(starts)
+    roots = set(starts)
+    while todo:
+        for m in todo.pop().next:
+            if m.__class__ is Context:
+                if m in deps:
+                    deps[m] += 1
+                else:
+                    deps[m] = 1
+                    if m not in roots:
+                        todo.append(m)
+    return deps
+
+
+def _accumulate(t, g) -> None:
+    """Add ``g`` into ``t.grad`` (creating it), out of place so no other array is touched."""
+    t.grad = Tensor._make(g.copy()) if t.grad is None else Tensor._make(t.grad._data + g)
+
+
+def _node_extras(node, g, capture, capture_nodes):
+    """Tensor hooks, retain_grad and autograd.grad capture of a non-leaf's gradient."""
+    if node.hooks:
+        for h in node.hooks:
+            r = h(Tensor._make(g))
+            if r is not None:
+                g = r._data
+    if node.retained is not None:  # NOTE: torch runs retain_grad after the tensor's hooks
+        t = node.retained()
+        if t is not None:
+            _accumulate(t, g)
+    if capture_nodes is not None and node in capture_nodes:
+        capture[capture_nodes[node]] = g
+    return g
+
+
 def run(roots, retain_graph: bool, capture=None, accumulate: bool = True):
     """Backpropagate from ``roots``: a list of (Tensor, gradient array).
 
@@ -40,85 +85,60 @@ def run(roots, retain_graph: bool, capture=None, accumulate: bool = True):
     """
     grads: dict = {}
     leaf_grads: dict = {}
-    deps: dict = {}
-    stack = []
+    starts = []
     for t, g in roots:
         node = t._node
         if node is None:
             _add(leaf_grads, t, g)
-            continue
-        if node in grads:
+        elif node in grads:
             grads[node] = grads[node] + g
         else:
             grads[node] = g
-            stack.append(node)
-    # count, for every reachable node, how many edges lead into it
-    seen = set(stack)
-    todo = list(stack)
-    while todo:
-        n = todo.pop()
-        nxt = n.next
-        if nxt is None:
-            continue
-        for m in nxt:
-            if type(m) is Context:
-                deps[m] = deps.get(m, 0) + 1
-                if m not in seen:
-                    seen.add(m)
-                    todo.append(m)
-    ready = [n for n in stack if n not in deps]
+            starts.append(node)
+    deps = _count_dependencies(starts)
+    ready = [n for n in starts if n not in deps]
     capture_nodes = None
     if capture:
         capture_nodes = {t._node: t for t in capture if t._node is not None}
-    assigned = set()
     while ready:
         node = ready.pop()
         g = grads.pop(node)
-        if node.hooks:
-            for h in node.hooks:
-                r = h(Tensor._make(g))
-                if r is not None:
-                    g = r._data
-        if node.retained is not None:  # NOTE: torch runs retain_grad after the tensor's hooks
-            t = node.retained()
-            if t is not None:
-                t.grad = Tensor._make(g.copy()) if t.grad is None else Tensor._make(t.grad._data + g)
-        if capture_nodes is not None and node in capture_nodes:
-            capture[capture_nodes[node]] = g
+        if node.hooks is not None or node.retained is not None or capture_nodes is not None:
+            g = _node_extras(node, g, capture, capture_nodes)
         if node.freed:
-            raise RuntimeError(
-                "Trying to backward through the graph a second time (or directly access saved "
-                "tensors after they have already been freed). Saved intermediate values of the "
-                "graph are freed when you call .backward() or autograd.grad(). Specify "
-                "retain_graph=True if you need to backward through the graph a second time or if "
-                "you need to access saved tensors after calling backward.")
+            raise RuntimeError(_FREED)
         if node._versions is not None:
             _check_versions(node)
         gin = node.fn.backward(node, g)
-        if type(gin) is not tuple:
+        if gin.__class__ is not tuple:
             gin = (gin,)
         if not retain_graph:
             node.freed = True
             node.saved_tensors = None
         for m, gx, meta in zip(node.next, gin, node.meta):
-            if m is None or gx is None:
+            if gx is None or m is None:
                 continue
             shape, dt = meta
             if gx.shape != shape:
                 gx = _unbroadcast(gx, shape)
-            if gx.dtype != dt:
+            if gx.dtype is not dt and gx.dtype != dt:
                 gx = gx.astype(dt)
-            if type(m) is Context:
-                if m in grads:
-                    grads[m] = grads[m] + gx
-                else:
-                    grads[m] = gx
+            if m.__class__ is Context:
+                prev = grads.get(m)
+                grads[m] = gx if prev is None else prev + gx
                 left = deps[m] - 1
                 deps[m] = left
-                if left == 0:
+                if not left:
                     ready.append(m)
             else:
-                _add(leaf_grads, m, gx)
+                prev = leaf_grads.get(m)
+                leaf_grads[m] = gx if prev is None else prev + gx
+    _finish_leaves(leaf_grads, capture, accumulate)
+
+
+def _finish_leaves(leaf_grads, capture, accumulate) -> None:
+    """Run leaf hooks, then store or accumulate each leaf's total gradient into ``.grad``."""
+    assigned = set()
     for t, g in leaf_grads.items():
         if t._hooks:
             for h in t._hooks:
@@ -131,6 +151,7 @@ def run(roots, retain_graph: bool, capture=None, accumulate: bool = True):
         if not accumulate:
             continue
         if t.grad is None:
+            # own the array: it may be shared with another leaf, a view, or read-only
             if id(g) in assigned or g.base is not None or not g.flags.writeable:
                 g = g.copy()
             assigned.add(id(g))
@@ -164,7 +185,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         run(roots, bool(retain_graph), capture=cap, accumulate=False)
         for t, g in cap.items():
             if g is not None:
-                t.grad = Tensor._make(g.copy()) if t.grad is None else Tensor._make(t.grad._data + g)
+                _accumulate(t, g)
         return
     run(roots, bool(retain_graph))
 

@@ -5,6 +5,8 @@ from .. import backend
 from ..tensor import Tensor
 from .grad_mode import state as _grad_state
 
+_ndarray = backend.ndarray
+
 
 class Context:
     """State a primitive saves in ``forward`` for ``backward``; it is also the graph node.
@@ -17,6 +19,7 @@ class Context:
     """
 
     xp = backend.xp
+    saved_tensors = ()
     fn = None
     hooks = None
     retained = None
@@ -87,31 +90,26 @@ class Function:
     def apply_ctx(cls, *args):
         """Run the primitive; return (output Tensor, its Context)."""
         ctx = Context()
-        raw = []
-        grad = False
-        for a in args:
-            if isinstance(a, Tensor):
-                raw.append(a._data)
-                if a._rg:
-                    grad = True
+        raw = [a._data if isinstance(a, Tensor) else a for a in args]
+        need = None
+        if _grad_state.enabled:
+            need = [isinstance(a, Tensor) and a._rg for a in args]
+            if True in need:
+                ctx.needs_input_grad = tuple(need)
             else:
-                raw.append(a)
-        grad = grad and _grad_state.enabled
-        if grad:
-            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg for a in args)
+                need = None
         y = cls.forward(ctx, *raw)
-        if type(y) is not backend.ndarray:
+        if type(y) is not _ndarray:
             y = backend.asarray(y)
         out = Tensor._make(y)
         if cls.is_view:
             out._vc = args[0]._vc
-        if grad:
+        if need is not None:
             ctx.fn = cls
-            ctx.next = tuple((a._node or a) if isinstance(a, Tensor) and a._rg else None
-                             for a in args)
-            ctx.meta = tuple((a._data.shape, a._data.dtype) if isinstance(a, Tensor) and a._rg
-                             else None for a in args)
-            saved = getattr(ctx, "saved_tensors", None)
+            ctx.next = tuple([(a._node or a) if n else None for a, n in zip(args, need)])
+            ctx.meta = tuple([(a._data.shape, a._data.dtype) if n else None
+                              for a, n in zip(args, need)])
+            saved = ctx.saved_tensors
             if saved:
                 ctx._versions = _saved_versions(saved, args, out)
             out._node = ctx

@@ -30,7 +30,7 @@ def is_array(a) -> bool:
     return isinstance(a, _np.ndarray)
 
 
-def asarray(data, dtype=None):
+def asarray(data, dtype=None):  # noqa: F811  (the argument shadows the dtype class)
     """Convert ``data`` (array, nested lists, scalar) to a backend array."""
     return _np.asarray(data, dtype=dtype)
 
