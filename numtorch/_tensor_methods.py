@@ -6,6 +6,7 @@ from .autograd.grad_mode import state as _grad_state
 from .backend import random as _random
 from .ops import arith, elementwise, index, inplace, linalg, reduce, shape
 from .tensor import Tensor
+from .ops._common import wrap_int
 
 xp = backend.xp
 
@@ -129,13 +130,25 @@ def _needs_graph(self, other) -> bool:
 
 
 def _inplace_binary(fn, ufunc):
+    bitwise = fn in (arith.bitwise_and, arith.bitwise_or, arith.bitwise_xor)
+
     def method(self, other, *args, **kwargs):
+        if bitwise and self._data.dtype.kind != "f" and (
+                type(other) is float or (isinstance(other, Tensor) and
+                                         other._data.dtype.kind == "f")):
+            from .ops._common import type_name
+            src = "Float" if type(other) is float else type_name(other)
+            raise RuntimeError(f"result type {src} can't be cast to the desired output type "
+                               f"{type_name(self)}")
         if ufunc is None or args or kwargs or _needs_graph(self, other):
             return _commit(self, fn(self, other, *args, **kwargs))
         a = self._data
         o = other._data if isinstance(other, Tensor) else other
-        if type(o) is float and a.dtype.kind != "f":
+        if (type(o) is float and a.dtype.kind != "f") or type(o) is bool or \
+                (type(o) is backend.ndarray and o.dtype.kind == "b"):
             return _commit(self, fn(self, other))
+        if type(o) is int and a.dtype.kind in "iu":
+            o = wrap_int(o, a.dtype)
         if isinstance(o, backend.ndarray) and o.shape != a.shape:
             bs = _bshape(self, other)
             if bs != a.shape:
@@ -167,7 +180,7 @@ def _bshape(self, other):
 
 for _name, _fn, _uf in (("add_", arith.add, xp.add), ("sub_", arith.sub, xp.subtract),
                         ("mul_", arith.mul, xp.multiply), ("div_", arith.div, xp.true_divide),
-                        ("pow_", arith.pow, xp.power), ("remainder_", arith.remainder, None),
+                        ("pow_", arith.pow, None), ("remainder_", arith.remainder, None),
                         ("fmod_", arith.fmod, None), ("floor_divide_", arith.floor_divide, None),
                         ("maximum_", arith.maximum, None), ("minimum_", arith.minimum, None),
                         ("bitwise_and_", arith.bitwise_and, None),

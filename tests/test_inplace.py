@@ -21,10 +21,7 @@ def _make(lib, a):
 VALUE_CASES = [
     ("add_", F, lambda lib, x: x.add_(lib.tensor([1.0, 2.0, 3.0]))),
     ("add_alpha", F, lambda lib, x: x.add_(lib.tensor(F), alpha=2)),
-    pytest.param("add_scalar_alpha", F, lambda lib, x: x.add_(2, alpha=-1.5),
-                 marks=pytest.mark.xfail(reason="ops/arith.py: add(tensor, number, alpha=) "
-                                                "multiplies two Python numbers with mul()"),
-                 id="add_scalar_alpha"),
+    ("add_scalar_alpha", F, lambda lib, x: x.add_(2, alpha=-1.5)),
     ("sub_", F, lambda lib, x: x.sub_(0.5)),
     ("sub_alpha", F, lambda lib, x: x.sub_(lib.tensor(F), alpha=0.5)),
     ("mul_", F, lambda lib, x: x.mul_(lib.tensor([[2.0], [-1.0]]))),
@@ -316,10 +313,7 @@ SAVED = [
     ("gather_saves_nothing", lambda a, b: _pair(a * 1, lambda h: h[:, [0, 2]])),
     ("add_inputs_harmless", lambda a, b: _pair(a * 1, lambda h: h + b)),
     ("sub_inputs_harmless", lambda a, b: _pair(a * 1, lambda h: b - h)),
-    pytest.param("mul_scalar_harmless", lambda a, b: _pair(a * 1, lambda h: h * 3),
-                 marks=pytest.mark.xfail(reason="ops/arith.py: Mul saves both inputs even when "
-                                                "only one needs a gradient; torch saves none here"),
-                 id="mul_scalar_harmless"),
+    ("mul_scalar_harmless", lambda a, b: _pair(a * 1, lambda h: h * 3)),
     ("view_harmless", lambda a, b: _pair(a * 1, lambda h: h.t().reshape(-1))),
     ("cat_harmless", lambda a, b: _pair(a * 1, lambda h: _cat(h, b))),
     ("sum_harmless", lambda a, b: _pair(a * 1, lambda h: h.sum(0))),

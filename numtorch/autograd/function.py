@@ -20,6 +20,7 @@ class Context:
 
     xp = backend.xp
     saved_tensors = ()
+    needs_input_grad = ()
     fn = None
     hooks = None
     retained = None

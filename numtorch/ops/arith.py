@@ -45,7 +45,9 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx: Context, x1, x2):
-        ctx.save_for_backward(x1, x2)
+        need = ctx.needs_input_grad
+        if need:  # save only what a wanted gradient uses, as torch does
+            ctx.save_for_backward(x1 if need[1] else None, x2 if need[0] else None)
         return x1 * x2
 
     @staticmethod
@@ -179,6 +181,8 @@ def _scaled(input, other, alpha):
     if isinstance(alpha, float) and _is_int(input) and _is_int(other):
         raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
                            "point number.")
+    if not isinstance(other, Tensor):
+        return other * alpha
     return mul(other, alpha)
 
 

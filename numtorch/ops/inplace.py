@@ -12,7 +12,7 @@ from __future__ import annotations
 from ..autograd.function import Context, Function
 from ..autograd.grad_mode import state as _grad_state
 from ..tensor import Tensor
-from ._common import type_name
+from ._common import can_cast, type_name
 from .shape import MULTI, NO_GRAD, replay
 
 xp = Context.xp
@@ -110,7 +110,7 @@ def check_result(self: Tensor, arr) -> None:
         if bs != a.shape:
             raise RuntimeError(f"output with shape {list(a.shape)} doesn't match the broadcast "
                                f"shape {list(bs if bs is not None else arr.shape)}")
-    if arr.dtype != a.dtype and not xp.can_cast(arr.dtype, a.dtype, "same_kind"):
+    if arr.dtype != a.dtype and not can_cast(arr.dtype, a.dtype):
         raise RuntimeError(f"result type {type_name(Tensor._make(arr))} can't be cast to the "
                            f"desired output type {type_name(self)}")
     if not a.flags.writeable:

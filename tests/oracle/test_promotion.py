@@ -113,36 +113,10 @@ IN_DTYPES = ["bool", "uint8", "int32", "int64", "float32", "float64"]
 IN_OTHERS = [("dim", d) for d in IN_DTYPES] + [("scalar", s) for s in ("bool", "int", "float")]
 
 
-# Known bugs of the in-place methods in numtorch/_tensor_methods.py (reported, not ours to fix):
-# the fast path hands Python ints to NumPy unwrapped (uint8 -= 5 raises OverflowError), the dtype
-# check uses NumPy's "same_kind" (uint8 += int64 tensor is refused; torch only refuses float ->
-# integer and anything -> bool), sub_ accepts bool operands, integer pow_ with negative exponents
-# raises, and bitwise in-place ops check the kernel before the cast.
-_INPLACE_BUGS = {
-    "add_",
-    "sub_",
-    "mul_",
-    "pow_",
-    "iadd",
-    "isub",
-    "imul",
-    "ipow",
-    "imod",
-    "ifloordiv",
-    "iand",
-    "ior",
-}
-
-
 @pytest.mark.parametrize(
     "opname",
     [
-        pytest.param(
-            n, marks=pytest.mark.xfail(reason="in-place promotion bugs in _tensor_methods")
-        )
-        if n in _INPLACE_BUGS
-        else n
-        for n in INPLACE_OPS
+        n for n in INPLACE_OPS
     ],
 )
 def test_inplace_promotion(opname):
