@@ -52,14 +52,14 @@ class Case:
                     a = rng.uniform(lo, hi, s)
                 arrays.append(np.asarray(a, dtype=dtype))
         if self.noncontig:
-            arrays = [np.asfortranarray(a) if a.ndim >= 2 else a[::1] for a in arrays]
+            arrays = [np.asfortranarray(a) if a.ndim >= 2 else a for a in arrays]
         return arrays
 
 
 def _to_lib(lib, a, requires_grad):
-    t = lib.tensor(np.array(a, order="C")) if lib is torch else nt.tensor(a)
-    if lib is torch and not a.flags.c_contiguous and a.ndim >= 2:
-        t = torch.tensor(np.ascontiguousarray(a.T)).T if a.ndim == 2 else t
+    """A leaf tensor of ``lib`` holding a copy of ``a`` with ``a``'s memory layout (so
+    ``noncontig`` cases really are non-contiguous in both libraries)."""
+    t = lib.from_numpy(a.copy(order="K"))
     if requires_grad:
         t.requires_grad_(True)
     return t
