@@ -24,6 +24,18 @@ def _step_tensor(value=0.0, is_fused=None) -> Tensor:
     return Tensor._make(backend.xp.full((), value, dtype=_scalar_dtype(is_fused).np))
 
 
+def l2_grad(p, g, weight_decay, maximize, scratch):
+    """The gradient to use: negated for ``maximize``, plus ``weight_decay * p`` (L2), written
+    into scratch buffers 1 and 2 so that ``g`` itself is never modified."""
+    xp = backend.xp
+    if maximize:
+        g = xp.negative(g, out=scratch(p, 2))
+    if weight_decay != 0:
+        t = xp.multiply(p, weight_decay, out=scratch(p, 1))
+        g = xp.add(g, t, out=scratch(p, 2))
+    return g
+
+
 def _scalar(x) -> float:
     """A hyperparameter as a Python float (a one-element Tensor is read out)."""
     return x.item() if isinstance(x, Tensor) else x

@@ -4,6 +4,7 @@ from __future__ import annotations
 from .. import backend
 from ..tensor import Tensor
 from ._common import (
+    l2_grad,
     _check_fused, _check_tensor_lr, _closure_loss, _scalar, _step_tensor, _use_grad, scratch_fn,
 )
 from .optimizer import Optimizer
@@ -112,11 +113,7 @@ def adagrad_step(params, grads, state_sums, state_steps, *, lr, weight_decay, lr
         step_t = state_steps[i]
         step = step_t.item() + 1         # step_t += 1, without a 0-d ufunc call
         step_t.fill(step)
-        if maximize:
-            g = xp.negative(g, out=scratch(p, 2))
-        if weight_decay != 0:
-            t = xp.multiply(p, weight_decay, out=scratch(p, 1))
-            g = xp.add(g, t, out=scratch(p, 2))
+        g = l2_grad(p, g, weight_decay, maximize, scratch)
         clr = lr / (1 + (step - 1) * lr_decay)
         s += xp.multiply(g, g, out=scratch(p, 0))
         std = xp.sqrt(s, out=scratch(p, 0))

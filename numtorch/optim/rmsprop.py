@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from .. import backend
 from ..tensor import Tensor
-from ._common import _check_tensor_lr, _closure_loss, _scalar, _step_tensor, _use_grad, scratch_fn
+from ._common import (
+    _check_tensor_lr, _closure_loss, _scalar, _step_tensor, _use_grad, l2_grad, scratch_fn,
+)
 from .optimizer import Optimizer
 
 __all__ = ["RMSprop", "rmsprop_step"]
@@ -106,11 +108,7 @@ def rmsprop_step(params, grads, square_avgs, grad_avgs, momentum_buffers, state_
         g = grads[i]
         v = square_avgs[i]
         state_steps[i].fill(state_steps[i].item() + 1)
-        if maximize:
-            g = xp.negative(g, out=scratch(p, 2))
-        if weight_decay != 0:
-            t = xp.multiply(p, weight_decay, out=scratch(p, 1))
-            g = xp.add(g, t, out=scratch(p, 2))
+        g = l2_grad(p, g, weight_decay, maximize, scratch)
         v *= alpha
         t = xp.multiply(g, 1 - alpha, out=scratch(p, 0))
         t *= g
