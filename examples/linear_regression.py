@@ -33,8 +33,8 @@ def main(epochs: int = 500, lr: float = 0.1, seed: int = 0):
     elapsed = time.perf_counter() - start
     W, b = model.weight.detach(), model.bias.detach()
     print(f"recovered W = {[round(v, 3) for v in W.flatten().tolist()]} (true "
-          f"{true_W.flatten().tolist()})")
-    print(f"recovered b = {b.item():.3f} (true {true_b.item()})")
+          f"{[round(v, 3) for v in true_W.flatten().tolist()]})")
+    print(f"recovered b = {b.item():.3f} (true {true_b.item():.3f})")
     print(f"final loss {loss.item():.6f} after {epochs} epochs in {elapsed:.2f} s")
     return W, b, loss.item()
 
