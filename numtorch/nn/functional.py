@@ -410,3 +410,6 @@ from ._functional_misc import (  # noqa: E402,F401
     cosine_similarity, normalize, one_hot, pad, pairwise_distance,
 )
 from ._functional_loss import *  # noqa: E402,F401,F403
+from ._functional_conv import *  # noqa: E402,F401,F403
+from ._functional_pool import *  # noqa: E402,F401,F403
+from ._functional_norm import *  # noqa: E402,F401,F403

@@ -12,6 +12,10 @@ from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, Fea
 from .flatten import Flatten, Unflatten
 from .loss import *  # noqa: F401,F403
 from . import loss as _loss
+from .conv import *  # noqa: F401,F403
+from .pooling import *  # noqa: F401,F403
+from .normalization import *  # noqa: F401,F403
+from . import conv as _conv, normalization as _normalization, pooling as _pooling
 
 __all__ = [
     "Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
@@ -21,4 +25,5 @@ __all__ = [
     "Softsign", "Tanhshrink", "Softmin", "Softmax", "Softmax2d", "LogSoftmax", "Dropout",
     "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout", "Flatten",
     "Unflatten",
-] + list(getattr(_loss, "__all__", []))
+] + list(getattr(_loss, "__all__", [])) + _conv.__all__ + _pooling.__all__ + \
+    _normalization.__all__

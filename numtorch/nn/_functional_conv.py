@@ -1,0 +1,2 @@
+"""nn.functional: conv family (being written)."""
+__all__ = []

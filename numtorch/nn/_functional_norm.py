@@ -1,0 +1,2 @@
+"""nn.functional: norm family (being written)."""
+__all__ = []

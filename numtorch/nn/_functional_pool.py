@@ -1,0 +1,2 @@
+"""nn.functional: pool family (being written)."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""Convolution layers (being written)."""
+__all__ = []
