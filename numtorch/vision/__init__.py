@@ -4,9 +4,9 @@
 ``from torchvision import datasets, transforms, utils``. Images are handled with Pillow
 (the optional extra ``numtorch[vision]``).
 """
-from . import datasets, transforms, utils
+from . import datasets, models, transforms, utils
 
-__all__ = ["datasets", "transforms", "utils", "get_image_backend", "set_image_backend"]
+__all__ = ["datasets", "models", "transforms", "utils", "get_image_backend", "set_image_backend"]
 
 _image_backend = "PIL"
 
