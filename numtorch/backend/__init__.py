@@ -5,7 +5,9 @@ ops/, autograd/, nn/, optim/ and tensor.py reach NumPy (CuPy later) only through
 """
 from __future__ import annotations
 
+import ctypes
 import os
+import sys
 
 import numpy as _np
 
@@ -44,3 +46,25 @@ def num_threads() -> int:
     """Threads the BLAS library may use (from OMP_NUM_THREADS, else the core count)."""
     env = os.environ.get("OMP_NUM_THREADS")
     return int(env) if env else (os.cpu_count() or 1)
+
+
+def _tune_malloc() -> None:
+    """Keep large freed blocks in the process heap (glibc only).
+
+    A training loop frees and reallocates the same large arrays every step. glibc's defaults
+    serve blocks over 128 KiB with mmap and return freed memory to the OS, so every step pays
+    the page faults of fresh memory again (measured: BatchNorm2d on (100, 6, 28, 28) 6.1 ms ->
+    1.6 ms per step with this). The cost: up to 256 MiB of freed memory stays with the process.
+    Set NUMTORCH_MALLOPT=0 to keep glibc's defaults.
+    """
+    if sys.platform != "linux" or os.environ.get("NUMTORCH_MALLOPT", "1") == "0":
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, 32 << 20)      # M_MMAP_THRESHOLD: mmap only blocks over 32 MiB
+        libc.mallopt(-1, 256 << 20)     # M_TRIM_THRESHOLD: keep up to 256 MiB of free heap
+    except (OSError, AttributeError):   # not glibc
+        pass
+
+
+_tune_malloc()
