@@ -8,6 +8,13 @@ class Size(tuple):
     def __repr__(self) -> str:
         return f"numtorch.Size({list(self)})"
 
+    def __getitem__(self, key):
+        out = tuple.__getitem__(self, key)
+        return Size(out) if isinstance(key, slice) else out
+
+    def __add__(self, other):
+        return Size(tuple.__add__(self, other))
+
     def numel(self) -> int:
         n = 1
         for s in self:

@@ -7,9 +7,6 @@ import pytest
 
 from tests.vision import _files
 
-import numtorch.nn as nn
-
-pytestmark = pytest.mark.skipif(not hasattr(nn, "Conv2d"), reason="convolutions not merged yet")
 EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
 
 

@@ -15,7 +15,9 @@ class Context:
       fn:        the Function class
       next:      per input, the input's node (a Context), the leaf Tensor that accumulates, or None
       meta:      per input, (shape, dtype) that the gradient must have, or None
-      needs_input_grad: per input, whether a gradient is wanted
+      needs_input_grad: per input, whether a gradient is wanted; set before ``forward`` runs
+                  (so forward may save only what those gradients need), ``()`` when no graph
+                  is recorded
     """
 
     xp = backend.xp

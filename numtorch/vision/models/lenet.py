@@ -6,7 +6,7 @@ from ...nn import functional as F
 
 
 class LeNet(nn.Module):
-    """conv 6@5x5 -> ReLU -> max-pool 2 -> conv 16@5x5 -> ReLU -> max-pool 2 -> 120 -> 84 -> classes.
+    """conv 6@5x5 -> ReLU -> pool 2 -> conv 16@5x5 -> ReLU -> pool 2 -> 120 -> 84 -> classes.
 
     This is the network of the seed articles (PyTorch's CIFAR-10 tutorial net). For 1x28x28
     images (MNIST, Fashion-MNIST) the first convolution pads by 2 so that both sizes reach the
