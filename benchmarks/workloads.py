@@ -42,7 +42,67 @@ def mlp_step(lib):
     return step
 
 
+def _lenet(lib, in_channels, image_size):
+    nn, F = lib.nn, lib.nn.functional
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(in_channels, 6, 5, padding=2 if image_size == 28 else 0)
+            self.pool = nn.MaxPool2d(2, 2)
+            self.conv2 = nn.Conv2d(6, 16, 5)
+            self.fc1, self.fc2 = nn.Linear(400, 120), nn.Linear(120, 84)
+            self.fc3 = nn.Linear(84, 10)
+
+        def forward(self, x):
+            x = self.pool(F.relu(self.conv1(x)))
+            x = self.pool(F.relu(self.conv2(x))).flatten(1)
+            return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
+    return Net()
+
+
+def _cnn_train(lib, in_channels, image_size, batch):
+    lib.manual_seed(0)
+    X = lib.randn(batch, in_channels, image_size, image_size)
+    Y = lib.randint(0, 10, (batch,))
+    model = _lenet(lib, in_channels, image_size)
+    opt = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    loss_fn = lib.nn.CrossEntropyLoss()
+
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(model(X), Y)
+        loss.backward()
+        opt.step()
+    return step
+
+
+def cnn_cifar_train(lib):
+    """Seed CNN, 3x32x32, batch 100, SGD momentum: training step."""
+    return _cnn_train(lib, 3, 32, 100)
+
+
+def cnn_cifar_infer(lib):
+    """Seed CNN, 3x32x32, batch 100: inference under no_grad."""
+    lib.manual_seed(0)
+    X = lib.randn(100, 3, 32, 32)
+    model = _lenet(lib, 3, 32).eval()
+
+    def step():
+        with lib.no_grad():
+            model(X)
+    return step
+
+
+def cnn_fmnist_train(lib):
+    """Seed CNN, 1x28x28, batch 64, SGD momentum: training step."""
+    return _cnn_train(lib, 1, 28, 64)
+
+
 WORKLOADS = {
     "xor": (xor_step, "XOR 2-3-1 training step (full batch)"),
     "mlp": (mlp_step, "MLP 784-256-128-10, Adam, batch 128, training step"),
+    "cnn_train": (cnn_cifar_train, "seed CNN 3x32x32, batch 100, training step"),
+    "cnn_infer": (cnn_cifar_infer, "seed CNN 3x32x32, batch 100, inference"),
+    "cnn_fmnist": (cnn_fmnist_train, "seed CNN 1x28x28, batch 64, training step"),
 }

@@ -84,6 +84,9 @@ def main(argv=None):
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr", type=float, default=0.02)
     p.add_argument("--momentum", type=float, default=0.9)
+    p.add_argument("--weight-decay", type=float, default=0.0)
+    p.add_argument("--milestones", default="9", help="epochs after which lr is multiplied by 0.1, "
+                   "e.g. '9,11' (MultiStepLR); '' keeps lr constant")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--framework", choices=["numtorch", "torch"], default="numtorch")
     p.add_argument("--limit", type=int, default=0, help="use only the first N training images")
@@ -98,7 +101,10 @@ def main(argv=None):
     if a.limit:
         x_train, y_train = x_train[:a.limit], y_train[:a.limit]
     model = build(lib, a.seed)
-    optimizer = lib.optim.SGD(model.parameters(), lr=a.lr, momentum=a.momentum)
+    optimizer = lib.optim.SGD(model.parameters(), lr=a.lr, momentum=a.momentum,
+                              weight_decay=a.weight_decay)
+    milestones = [int(m) for m in a.milestones.split(",") if m]
+    scheduler = lib.optim.lr_scheduler.MultiStepLR(optimizer, milestones, gamma=0.1)
     loss_fn = lib.nn.CrossEntropyLoss()
     order_rng = np.random.default_rng(a.seed)
     history = []
@@ -116,6 +122,7 @@ def main(argv=None):
             optimizer.step()
             running += loss.item() * len(idx)
             seen += len(idx)
+        scheduler.step()
         test_loss, test_acc = evaluate(lib, model, x_test, y_test)
         history.append({"epoch": epoch, "train_loss": running / seen, "test_loss": test_loss,
                         "test_acc": test_acc, "seconds": time.perf_counter() - t0})
