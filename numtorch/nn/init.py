@@ -212,3 +212,13 @@ def sparse_(tensor, sparsity, std: float = 0.01, generator=None):
     for c in range(cols):
         arr[g.permutation(rows)[:num_zeros], c] = 0
     return _write(tensor, arr)
+
+
+def _default_weight_bias_(weight, bias) -> None:
+    """PyTorch's default initialisation of Linear and Conv layers: kaiming_uniform_(a=sqrt(5))
+    on the weight (which is U(-1/sqrt(fan_in), 1/sqrt(fan_in))) and the same bound for bias."""
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = _calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        uniform_(bias, -bound, bound)
