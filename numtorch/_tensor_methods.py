@@ -6,7 +6,7 @@ from .autograd.grad_mode import state as _grad_state
 from .backend import random as _random
 from .ops import arith, elementwise, index, inplace, linalg, reduce, shape
 from .tensor import Tensor
-from .ops._common import wrap_int
+from .ops._common import broadcast_error, size_arg, type_name, wrap_dim, wrap_int
 
 xp = backend.xp
 
@@ -136,7 +136,6 @@ def _inplace_binary(fn, ufunc):
         if bitwise and self._data.dtype.kind != "f" and (
                 type(other) is float or (isinstance(other, Tensor) and
                                          other._data.dtype.kind == "f")):
-            from .ops._common import type_name
             src = "Float" if type(other) is float else type_name(other)
             raise RuntimeError(f"result type {src} can't be cast to the desired output type "
                                f"{type_name(self)}")
@@ -174,7 +173,6 @@ def _bshape(self, other):
     try:
         return xp.broadcast_shapes(self._data.shape, o._data.shape)
     except ValueError as e:
-        from .ops._common import broadcast_error
         raise broadcast_error(self, o, e) from None
 
 
@@ -302,7 +300,6 @@ Tensor.unsqueeze_ = _view_inplace(shape.unsqueeze)
 
 
 def _resize_(self, *sizes):
-    from .ops._common import size_arg
     s = size_arg(sizes)
     new = xp.zeros(s, self._data.dtype)
     flat = self._data.reshape(-1)
@@ -326,7 +323,6 @@ Tensor.apply_ = _apply_
 def _unfold(self, dimension, size, step):
     """All windows of length ``size`` taken every ``step`` along ``dimension`` (a new last
     dimension)."""
-    from .ops._common import wrap_dim
     d = wrap_dim(dimension, self._data.ndim)
     n = (self._data.shape[d] - size) // step + 1
     windows = [shape.narrow(self, d, i * step, size) for i in range(n)]
