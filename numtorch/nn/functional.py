@@ -413,3 +413,5 @@ from ._functional_loss import *  # noqa: E402,F401,F403
 from ._functional_conv import *  # noqa: E402,F401,F403
 from ._functional_pool import *  # noqa: E402,F401,F403
 from ._functional_norm import *  # noqa: E402,F401,F403
+from ._functional_sparse import *  # noqa: E402,F401,F403
+from ._functional_attention import *  # noqa: E402,F401,F403

@@ -9,6 +9,7 @@ from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam
 from .adamw import AdamW
+from .lbfgs import *  # noqa: F401,F403
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD

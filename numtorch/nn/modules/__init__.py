@@ -15,7 +15,12 @@ from . import loss as _loss
 from .conv import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403
+from .rnn import *  # noqa: F401,F403
+from .sparse import *  # noqa: F401,F403
+from .transformer import *  # noqa: F401,F403
+from ._multihead import *  # noqa: F401,F403
 from . import conv as _conv, normalization as _normalization, pooling as _pooling
+from . import rnn as _rnn, sparse as _sparse, transformer as _transformer, _multihead
 
 __all__ = [
     "Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
@@ -26,4 +31,5 @@ __all__ = [
     "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout", "Flatten",
     "Unflatten",
 ] + list(getattr(_loss, "__all__", [])) + _conv.__all__ + _pooling.__all__ + \
-    _normalization.__all__
+    _normalization.__all__ + _rnn.__all__ + _sparse.__all__ + _transformer.__all__ + \
+    _multihead.__all__

@@ -356,3 +356,6 @@ class Softmax2d(Module):
             raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {input.dim()}D "
                              "instead")
         return F.softmax(input, -3, _stacklevel=5)
+
+
+from ._multihead import *  # noqa: E402,F401,F403  (torch's path: nn.modules.activation)

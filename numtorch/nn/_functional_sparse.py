@@ -1,0 +1,2 @@
+"""F.embedding and F.embedding_bag."""
+__all__ = []

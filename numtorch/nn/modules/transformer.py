@@ -1,0 +1,2 @@
+"""Transformer encoder/decoder layers and nn.Transformer."""
+__all__ = []

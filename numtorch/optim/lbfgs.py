@@ -1,0 +1,2 @@
+"""L-BFGS optimizer."""
+__all__ = []
