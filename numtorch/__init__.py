@@ -12,6 +12,9 @@ from .backend.dtypes import (
 from .backend.random import Generator, default_generator
 from .tensor import Size, Tensor, _Device as device
 from . import _tensor_methods  # noqa: F401  (attaches the op methods to Tensor)
+from .autograd.anomaly_mode import (
+    is_anomaly_check_nan_enabled, is_anomaly_enabled, set_anomaly_enabled,
+)
 from .autograd.grad_mode import (
     enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
     set_grad_enabled,

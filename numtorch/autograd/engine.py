@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..tensor import Tensor
+from .anomaly_mode import checked_backward as _checked_backward, state as _anomaly
 from .function import Context
 
 
@@ -97,6 +98,7 @@ def run(roots, retain_graph: bool, capture=None, accumulate: bool = True):
             starts.append(node)
     deps = _count_dependencies(starts)
     ready = [n for n in starts if n not in deps]
+    anomaly = _anomaly.enabled
     capture_nodes = None
     if capture:
         capture_nodes = {t._node: t for t in capture if t._node is not None}
@@ -109,7 +111,7 @@ def run(roots, retain_graph: bool, capture=None, accumulate: bool = True):
             raise RuntimeError(_FREED)
         if node._versions is not None:
             _check_versions(node)
-        gin = node.fn.backward(node, g)
+        gin = _checked_backward(node, g) if anomaly else node.fn.backward(node, g)
         if gin.__class__ is not tuple:
             gin = (gin,)
         if not retain_graph:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..tensor import Tensor
+from .anomaly_mode import record_forward as _record_forward, state as _anomaly
 from .grad_mode import state as _grad_state
 
 _ndarray = backend.ndarray
@@ -117,6 +118,8 @@ class Function:
                 ctx._versions = _saved_versions(saved, args, out)
             out._node = ctx
             out._rg = True
+            if _anomaly.enabled:
+                _record_forward(ctx, y)
         return out, ctx
 
 

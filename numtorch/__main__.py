@@ -1,0 +1,7 @@
+"""``python -m numtorch``: the numtorch command (see ``numtorch --help``)."""
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
