@@ -1,0 +1,405 @@
+"""Recurrent primitives: one fused Function per layer and direction (RNN tanh/relu, LSTM, GRU)
+that runs a whole sequence, forward and backpropagation through time, in raw arrays.
+
+Layout shared by the three (S rows, N sequences, I inputs, H hidden, P = proj_size or H):
+  x       (S, I)  input rows in packed order: step t owns rows off[t]:off[t] + bs[t], which belong
+                  to the first bs[t] sequences (a padded (T, N, I) input is T steps of N rows;
+                  ``bs`` never increases, as PackedSequence guarantees)
+  h0, c0  (N, P), (N, H) initial states, or None for zeros
+  output  one flat array: y (S, P) in x's row order, then h_n (N, P), then c_n (N, H) for LSTM
+          (a Function returns one array); ``rnn_layer`` hands back views of the parts.
+
+Gate arrays are gate-major, (G, S, H), so that every gate of a step is one contiguous block. The
+input projection of all steps is one (batched) matrix product; each step then costs one (n, P) x
+(G, P, H) product and a handful of in-place ufuncs. Backward precomputes every step's local
+derivative factors at once, runs the recurrence collecting the pre-activation gradients of all
+steps in one (G, S, H) array, and turns them into dx, dW_ih, dW_hh and the biases with one
+matrix product each.
+
+NOTE: the gates use tanh only: sigmoid(z) = (1 + tanh(z / 2)) / 2. Halving the sigmoid gates'
+weight rows up front makes a step's activations one tanh call and one affine fix-up.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from ..autograd.function import Context, Function
+
+xp = Context.xp
+_add_reduce = xp.add.reduce
+
+
+@lru_cache(maxsize=256)
+def _steps(bs: tuple, reverse: bool) -> tuple:
+    """(first row, end row, active sequences) of each step, in the order the recurrence runs."""
+    out, a = [], 0
+    for n in bs:
+        out.append((a, a + n, n))
+        a += n
+    return tuple(reversed(out)) if reverse else tuple(out)
+
+
+@lru_cache(maxsize=16)
+def _gate_affine(kinds: str, dtype):
+    """Per-gate (scale, shift), shaped (G, 1, 1), for gates named by ``kinds`` ('s' sigmoid,
+    't' tanh): sigmoid(z) = tanh(z * scale) * scale + shift with scale 1/2 and shift 1/2."""
+    scale = xp.asarray([0.5 if k == "s" else 1.0 for k in kinds], dtype).reshape(-1, 1, 1)
+    shift = xp.asarray([0.5 if k == "s" else 0.0 for k in kinds], dtype).reshape(-1, 1, 1)
+    scale.flags.writeable = shift.flags.writeable = False
+    return scale, shift
+
+
+def _project(x, w, b, scale):
+    """x W^T + b for all rows at once, gate-major: (G, S, H), each gate's rows scaled by
+    ``scale``; the bias rides along as a column of ones in x."""
+    G = scale.shape[0]
+    H, I = w.shape[0] // G, w.shape[1]
+    w3 = w.reshape(G, H, I) * scale
+    if b is not None:
+        xa = xp.empty((x.shape[0], I + 1), x.dtype)
+        xa[:, :I] = x
+        xa[:, I] = 1
+        x = xa
+        w3 = xp.concatenate([w3, b.reshape(G, H, 1) * scale], 2)
+    return xp.matmul(x, w3.transpose(0, 2, 1))
+
+
+def _recurrent(w_hh, scale):
+    """W_hh as a contiguous (G, P, H) stack for h @ w: one product per gate, gate-major."""
+    G = scale.shape[0]
+    H, P = w_hh.shape[0] // G, w_hh.shape[1]
+    return xp.ascontiguousarray((w_hh.reshape(G, H, P) * scale).transpose(0, 2, 1))
+
+
+def _const(bs) -> bool:
+    return not bs or bs[0] == bs[-1]
+
+
+def _prev(seq, init, bs, reverse):
+    """For every row, the state entering its step: the same sequence's row of the step that ran
+    before (``seq`` holds every step's state in row order), or its row of ``init``."""
+    S, N = seq.shape[0], init.shape[0]
+    if _const(bs):
+        return xp.concatenate([seq[N:], init] if reverse else [init, seq[:S - N]])
+    b = xp.asarray(bs)
+    T = b.size
+    off = xp.concatenate([xp.zeros(1, b.dtype), xp.cumsum(b)[:-1]])
+    step = xp.repeat(xp.arange(T), b)
+    j = xp.arange(S) - off[step]
+    if reverse:
+        nxt = xp.minimum(step + 1, T - 1)
+        idx = xp.where((step + 1 < T) & (j < b[nxt]), off[nxt] + j, S + j)
+    else:
+        idx = xp.where(step > 0, off[step - 1] + j, S + j)
+    return xp.concatenate([seq, init])[idx]
+
+
+def _last(bs, reverse, S):
+    """Rows holding each sequence's final state: a slice, or an index for packed input."""
+    N = bs[0] if bs else 0
+    if reverse:
+        return slice(0, N)                                  # step 0 runs last and holds all
+    if _const(bs):
+        return slice(S - N, S)
+    b = xp.asarray(bs)
+    off = xp.concatenate([xp.zeros(1, b.dtype), xp.cumsum(b)[:-1]])
+    lens = (b[:, None] > xp.arange(N)).sum(0)
+    return off[lens - 1] + xp.arange(N)
+
+
+def _start(out, S, N, P, H, h0, c0, dt):
+    """Views y (S, P), h_n (N, P), c_n (N, H) of the output buffer (c_n None without H), and
+    the initial states as arrays."""
+    y = out[:S * P].reshape(S, P)
+    hn = out[S * P:(S + N) * P].reshape(N, P)
+    h0 = xp.zeros((N, P), dt) if h0 is None else h0
+    if not H:
+        return y, hn, None, h0, None
+    cn = out[(S + N) * P:].reshape(N, H)
+    return y, hn, cn, h0, xp.zeros((N, H), dt) if c0 is None else c0
+
+
+def _entering(prev, init, n, pn):
+    """The state entering a step of ``n`` rows when the step before had ``pn``: a prefix of
+    that step's rows, plus initial rows for sequences that start here (packed, reversed)."""
+    if n <= pn:
+        return prev[:n]
+    return xp.concatenate([prev, init[pn:n]])
+
+
+def _grads_in(gout, S, N, P, H):
+    """The upstream gradient split like the output: gy (S, P), and copies of gh (N, P) and gc
+    (N, H) to accumulate into."""
+    gy = gout[:S * P].reshape(S, P)
+    gh = gout[S * P:(S + N) * P].reshape(N, P).copy()
+    gc = gout[(S + N) * P:].reshape(N, H).copy() if H else None
+    return gy, gh, gc
+
+
+class RnnLayer(Function):
+    """One Elman RNN layer over a sequence: h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh), act
+    tanh or relu (``relu``). Returns flat [y, h_n]."""
+
+    @staticmethod
+    def forward(ctx: Context, x, h0, w_ih, w_hh, b_ih, b_hh, bs, reverse, relu):
+        S, H = x.shape[0], w_hh.shape[0]
+        N = bs[0] if bs else 0
+        xw = x @ w_ih.T
+        if b_ih is not None:
+            xw += b_ih + b_hh
+        whh = xp.ascontiguousarray(w_hh.T)
+        out = xp.empty((S + N) * H, x.dtype)
+        y, hn, _, h0, _ = _start(out, S, N, H, 0, h0, None, x.dtype)
+        prev, pn = h0, N
+        for a, b, n in _steps(bs, reverse):
+            h, g, yr = _entering(prev, h0, n, pn), xw[a:b], y[a:b]
+            g += h @ whh
+            if relu:
+                xp.maximum(g, 0, out=yr)
+            else:
+                xp.tanh(g, out=yr)
+            prev, pn = yr, n
+        hn[...] = y[_last(bs, reverse, S)]
+        if ctx.needs_input_grad:
+            ctx.save_for_backward(x, w_ih, w_hh, out, h0)
+            ctx.bs, ctx.reverse, ctx.relu = bs, reverse, relu
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, gout):
+        x, w_ih, w_hh, out, h0 = ctx.saved_tensors
+        S, H = x.shape[0], w_hh.shape[0]
+        bs = ctx.bs
+        N = bs[0] if bs else 0
+        gy, dhs, _ = _grads_in(gout, S, N, H, 0)
+        y = out[:S * H].reshape(S, H)
+        fac = (y > 0) if ctx.relu else 1 - y * y            # act'(z) from act(z)
+        d = xp.empty((S, H), x.dtype)
+        for a, b, n in _steps(bs, not ctx.reverse):
+            dh, dr = dhs[:n], d[a:b]
+            dh += gy[a:b]
+            xp.multiply(dh, fac[a:b], out=dr)
+            xp.matmul(dr, w_hh, out=dh)
+        d = d.reshape(1, S, H)
+        return _gate_grads(ctx.needs_input_grad, d, d, x, w_ih,
+                           lambda: _prev(y, h0, bs, ctx.reverse), (dhs,), (d, d)) + \
+            (None, None, None)
+
+
+class LstmLayer(Function):
+    """One LSTM layer over a sequence (gates i, f, g, o as torch orders them; with ``w_hr``,
+    h = (o * tanh(c)) W_hr^T). Returns flat [y, h_n, c_n]."""
+
+    @staticmethod
+    def forward(ctx: Context, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, bs, reverse):
+        S, P = x.shape[0], w_hh.shape[1]
+        H = w_hh.shape[0] // 4
+        N = bs[0] if bs else 0
+        dt = x.dtype
+        train = bool(ctx.needs_input_grad)
+        scale, shift = _gate_affine("ssts", dt)
+        act = _project(x, w_ih, None if b_ih is None else b_ih + b_hh, scale)  # (4, S, H)
+        whh = _recurrent(w_hh, scale)
+        whr = None if w_hr is None else xp.ascontiguousarray(w_hr.T)
+        out = xp.empty((S + N) * P + N * H, dt)
+        y, hn, cn, h0, c0 = _start(out, S, N, P, H, h0, c0, dt)
+        cs = xp.empty((S, H), dt)                           # c of every step
+        tc = xp.empty((S if train else N, H), dt)           # tanh(c)
+        hf = None if whr is None else xp.empty((S if train else N, H), dt)  # o tanh(c)
+        tmp = xp.empty((N, H), dt)
+        ph, pc, pn = h0, c0, N
+        for a, b, n in _steps(bs, reverse):
+            h, c, g = _entering(ph, h0, n, pn), _entering(pc, c0, n, pn), act[:, a:b]
+            g += xp.matmul(h, whh)
+            xp.tanh(g, out=g)
+            g *= scale
+            g += shift
+            cr, t = cs[a:b], tmp[:n]
+            xp.multiply(g[1], c, out=cr)
+            xp.multiply(g[0], g[2], out=t)
+            cr += t
+            tcr = tc[a:b] if train else tc[:n]
+            xp.tanh(cr, out=tcr)
+            yr = y[a:b]
+            if whr is None:
+                xp.multiply(g[3], tcr, out=yr)
+            else:
+                hfr = hf[a:b] if train else hf[:n]
+                xp.multiply(g[3], tcr, out=hfr)
+                xp.matmul(hfr, whr, out=yr)
+            ph, pc, pn = yr, cr, n
+        last = _last(bs, reverse, S)
+        hn[...] = y[last]
+        cn[...] = cs[last]
+        if train:
+            ctx.save_for_backward(x, w_ih, w_hh, w_hr, out, act, cs, tc, hf, h0, c0)
+            ctx.bs, ctx.reverse = bs, reverse
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, gout):
+        x, w_ih, w_hh, w_hr, out, act, cs, tc, hf, h0, c0 = ctx.saved_tensors
+        S, P = x.shape[0], w_hh.shape[1]
+        H = w_hh.shape[0] // 4
+        bs, rev = ctx.bs, ctx.reverse
+        N = bs[0] if bs else 0
+        dt = x.dtype
+        gy, dhs, dcs = _grads_in(gout, S, N, P, H)
+        i, f, g, o = act
+        sd = 1 - act                                        # sigmoid' = s (1 - s)
+        sd *= act
+        # every step's factors at once: d(i, f, g) = dc k, (do, dc += ) = dh m
+        k = xp.empty((3, S, H), dt)
+        xp.multiply(g, sd[0], out=k[0])
+        xp.multiply(_prev(cs, c0, bs, rev), sd[1], out=k[1])
+        xp.multiply(g, g, out=k[2])                         # tanh' = 1 - t^2
+        xp.subtract(1, k[2], out=k[2])
+        k[2] *= i
+        m = xp.empty((2, S, H), dt)
+        xp.multiply(tc, sd[3], out=m[0])
+        xp.multiply(tc, tc, out=m[1])
+        xp.subtract(1, m[1], out=m[1])
+        m[1] *= o
+        buf = xp.empty((5, S, H), dt)                       # d(i, f, g, o), then dc from dh
+        d = buf[:4]
+        whh = w_hh.reshape(4, H, P)
+        dhy = xp.empty((S, P), dt) if w_hr is not None else None
+        for a, b, n in _steps(bs, not rev):
+            dh, dc, bv = dhs[:n], dcs[:n], buf[:, a:b]
+            dh += gy[a:b]
+            if w_hr is None:
+                dhf = dh
+            else:
+                dhy[a:b] = dh
+                dhf = dh @ w_hr
+            xp.multiply(dhf, m[:, a:b], out=bv[3:])
+            dc += bv[4]
+            xp.multiply(dc, k[:, a:b], out=bv[:3])
+            dc *= f[a:b]
+            _add_reduce(xp.matmul(bv[:4], whh), 0, out=dh)
+        need = ctx.needs_input_grad
+        y = out[:S * P].reshape(S, P)
+        return _gate_grads(need, d, d, x, w_ih, lambda: _prev(y, h0, bs, rev), (dhs, dcs),
+                           (d, d)) + (dhy.T @ hf if need[7] else None, None, None)
+
+
+class GruLayer(Function):
+    """One GRU layer over a sequence: r, z = sigmoid(.), n = tanh(x W_in^T + b_in + r (h W_hn^T
+    + b_hn)), h' = (1 - z) n + z h. Returns flat [y, h_n]."""
+
+    @staticmethod
+    def forward(ctx: Context, x, h0, w_ih, w_hh, b_ih, b_hh, bs, reverse):
+        S, H = x.shape[0], w_hh.shape[1]
+        N = bs[0] if bs else 0
+        dt = x.dtype
+        train = bool(ctx.needs_input_grad)
+        scale, _ = _gate_affine("sst", dt)
+        bhn = b = None
+        if b_ih is not None:
+            b = b_ih + b_hh
+            b[2 * H:] = b_ih[2 * H:]                         # b_hn stays inside r * (.)
+            bhn = b_hh[2 * H:]
+        act = _project(x, w_ih, b, scale)                   # (3, S, H): becomes r, z, n
+        whh = _recurrent(w_hh, scale)
+        out = xp.empty((S + N) * H, dt)
+        y, hn, _, h0, _ = _start(out, S, N, H, 0, h0, None, dt)
+        gh = xp.empty((3, S if train else N, H), dt)        # h W_hh^T (+ b_hn)
+        tmp = xp.empty((N, H), dt)
+        prev, pn = h0, N
+        for a, b, n in _steps(bs, reverse):
+            h, g, yr = _entering(prev, h0, n, pn), act[:, a:b], y[a:b]
+            ghr = gh[:, a:b] if train else gh[:, :n]
+            xp.matmul(h, whh, out=ghr)
+            rz, hw, ng = g[:2], ghr[2], g[2]
+            rz += ghr[:2]
+            xp.tanh(rz, out=rz)
+            rz *= 0.5
+            rz += 0.5
+            if bhn is not None:
+                hw += bhn
+            t = tmp[:n]
+            xp.multiply(g[0], hw, out=t)
+            ng += t
+            xp.tanh(ng, out=ng)
+            xp.subtract(h, ng, out=yr)
+            yr *= g[1]
+            yr += ng
+            prev, pn = yr, n
+        hn[...] = y[_last(bs, reverse, S)]
+        if train:
+            ctx.save_for_backward(x, w_ih, w_hh, out, act, gh, h0)
+            ctx.bs, ctx.reverse = bs, reverse
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, gout):
+        x, w_ih, w_hh, out, act, gh, h0 = ctx.saved_tensors
+        S, H = x.shape[0], w_hh.shape[1]
+        bs, rev = ctx.bs, ctx.reverse
+        N = bs[0] if bs else 0
+        dt = x.dtype
+        gy, dhs, _ = _grads_in(gout, S, N, H, 0)
+        r, z, n_ = act
+        y = out[:S * H].reshape(S, H)
+        # every step's factors at once: (dr, dz, dhn, dn) = dh k, pre-activation gradients
+        k = xp.empty((4, S, H), dt)
+        fn = k[3]
+        xp.multiply(1 - z, 1 - n_ * n_, out=fn)
+        xp.multiply(fn, gh[2] * r * (1 - r), out=k[0])
+        hp = _prev(y, h0, bs, rev)
+        xp.multiply(hp - n_, z * (1 - z), out=k[1])
+        xp.multiply(fn, r, out=k[2])
+        e = xp.empty((4, S, H), dt)
+        whh = w_hh.reshape(3, H, H)
+        for a, b, n in _steps(bs, not rev):
+            dh, ev = dhs[:n], e[:, a:b]
+            dh += gy[a:b]
+            xp.multiply(dh, k[:, a:b], out=ev)
+            dh *= z[a:b]
+            dh += _add_reduce(xp.matmul(ev[:3], whh), 0)
+        dgx = xp.concatenate([e[:2], e[3:]])                # w.r.t. x W_ih^T + b_ih
+        return _gate_grads(ctx.needs_input_grad, dgx, e[:3], x, w_ih, lambda: hp, (dhs,),
+                           (dgx, e[:3])) + (None, None)
+
+
+def _gate_grads(need, dx, dh, x, w_ih, prev_h, states, dbias):
+    """Gradients of (x, *states, W_ih, W_hh, b_ih, b_hh) from the gate-major pre-activation
+    gradients ``dx`` (G, S, H) w.r.t. x W_ih^T + b_ih and ``dh`` w.r.t. h W_hh^T + b_hh;
+    ``prev_h()`` gives the state entering each row's step."""
+    G, S, H = dx.shape
+    k = len(states)
+    out = [xp.matmul(dx, w_ih.reshape(G, H, -1)).sum(0) if need[0] else None]
+    out += [s if need[1 + j] else None for j, s in enumerate(states)]
+    out.append(xp.matmul(dx.transpose(0, 2, 1), x).reshape(G * H, -1) if need[1 + k] else None)
+    out.append(xp.matmul(dh.transpose(0, 2, 1), prev_h()).reshape(G * H, -1)
+               if need[2 + k] else None)
+    ones = xp.ones(S, dx.dtype)
+    for j, db in enumerate(dbias):
+        if not need[3 + k + j]:
+            out.append(None)
+        elif j and db is dbias[0] and out[-1] is not None:
+            out.append(out[-1])                             # b_ih and b_hh of one sum
+        else:
+            out.append(xp.matmul(ones, db).reshape(G * H))
+    return tuple(out)
+
+
+def rnn_layer(mode: str, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, bs, reverse=False):
+    """Run one layer in one direction: ``mode`` is 'RNN_TANH', 'RNN_RELU', 'LSTM' or 'GRU'.
+
+    ``x`` is (S, I) in packed row order with per-step batch sizes ``bs`` (a tuple of ints, never
+    increasing); h0/c0 Tensors or None. Returns Tensors (y (S, P), h_n (N, P), c_n (N, H) or
+    None).
+    """
+    S, N = x._data.shape[0], (bs[0] if bs else 0)
+    P = w_hh._data.shape[1]
+    if mode == "LSTM":
+        out = LstmLayer.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, bs, reverse)
+        H = w_hh._data.shape[0] // 4
+        k = (S + N) * P
+        return (out[:S * P].view(S, P), out[S * P:k].view(N, P), out[k:].view(N, H))
+    if mode == "GRU":
+        out = GruLayer.apply(x, h0, w_ih, w_hh, b_ih, b_hh, bs, reverse)
+    else:
+        out = RnnLayer.apply(x, h0, w_ih, w_hh, b_ih, b_hh, bs, reverse, mode == "RNN_RELU")
+    return out[:S * P].view(S, P), out[S * P:].view(N, P), None

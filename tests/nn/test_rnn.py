@@ -1,0 +1,205 @@
+"""RNN / LSTM / GRU parity with torch: the same weights (copied through state_dict), the same
+input and initial states, compared on outputs, final states, and the gradients of the input,
+the initial states and every parameter under fixed random upstream gradients."""
+import itertools
+
+import numpy as np
+import pytest
+import torch
+
+import numtorch as nt
+
+# float32: torch.testing.assert_close's defaults; float64: tight.
+TOL = {"float32": dict(rtol=1.3e-6, atol=1e-5), "float64": dict(rtol=1e-7, atol=1e-9)}
+
+I, H, P, T, N = 3, 5, 2, 4, 3
+MODES = {"RNN_TANH": ("RNN", {}), "RNN_RELU": ("RNN", {"nonlinearity": "relu"}),
+         "LSTM": ("LSTM", {}), "LSTM_PROJ": ("LSTM", {"proj_size": P}), "GRU": ("GRU", {})}
+
+
+def build(lib, mode, dtype, **kw):
+    cls, extra = MODES[mode]
+    m = getattr(lib.nn, cls)(I, H, **extra, **kw)
+    return m.to(getattr(lib, dtype))
+
+
+def copy_weights(src, dst, lib):
+    """Load ``src``'s state_dict into ``dst`` (of library ``lib``)."""
+    dst.load_state_dict({k: lib.tensor(v.detach().numpy()) for k, v in src.state_dict().items()})
+
+
+def state_shapes(m, batch):
+    L = m.num_layers * (2 if m.bidirectional else 1)
+    hout = m.proj_size if getattr(m, "proj_size", 0) else m.hidden_size
+    shapes = [(L, batch, hout) if batch else (L, hout)]
+    if m.mode == "LSTM":
+        shapes.append((L, batch, m.hidden_size) if batch else (L, m.hidden_size))
+    return shapes
+
+
+def run(lib, m, x, states, grads, lengths=None):
+    """Forward + backward of ``m`` in ``lib``; returns the values and gradients as arrays.
+
+    ``states``: initial states (arrays) or None; ``grads``: upstream gradients of the (padded)
+    output and of each final state; ``lengths``: pack the padded input (enforce_sorted=False).
+    """
+    xt = lib.tensor(x, requires_grad=True)
+    st = None if states is None else [lib.tensor(s, requires_grad=True) for s in states]
+    inp = xt
+    if lengths is not None:
+        inp = lib.nn.utils.rnn.pack_padded_sequence(xt, lengths, batch_first=m.batch_first,
+                                                     enforce_sorted=False)
+    hx = None if st is None else (st[0] if len(st) == 1 else tuple(st))
+    out, hn = m(inp, hx)
+    if lengths is not None:
+        assert isinstance(out, lib.nn.utils.rnn.PackedSequence)
+        out, _ = lib.nn.utils.rnn.pad_packed_sequence(out, batch_first=m.batch_first,
+                                                      total_length=x.shape[1 if m.batch_first
+                                                                           else 0])
+    finals = list(hn) if isinstance(hn, tuple) else [hn]
+    loss = sum((t * lib.tensor(g)).sum() for t, g in zip([out] + finals, grads))
+    loss.backward()
+    values = [t.detach().numpy().copy() for t in [out] + finals]
+    gs = [xt.grad] + ([] if st is None else [s.grad for s in st])
+    gs += [p.grad for _, p in sorted(m.named_parameters())]
+    return values, [g.numpy().copy() for g in gs]
+
+
+def compare(ours, ref, dtype, what=""):
+    for k, (a, b) in enumerate(zip(ours[0] + ours[1], ref[0] + ref[1])):
+        assert a.shape == b.shape and a.dtype == b.dtype, f"{what} #{k}: {a.shape} vs {b.shape}"
+        np.testing.assert_allclose(a, b, err_msg=f"{what} #{k}", **TOL[dtype])
+    assert len(ours[0]) + len(ours[1]) == len(ref[0]) + len(ref[1])
+
+
+def parity(mode, dtype, *, batched=True, init=True, lengths=None, seed=0, reverse_copy=False,
+           **kw):
+    rng = np.random.default_rng(seed)
+    tm = build(torch, mode, dtype, **kw)
+    m = build(nt, mode, dtype, **kw)
+    if reverse_copy:
+        copy_weights(m, tm, torch)
+    else:
+        copy_weights(tm, m, nt)
+    bf = kw.get("batch_first", False)
+    xshape = ((N, T, I) if bf else (T, N, I)) if batched else (T, I)
+    x = rng.standard_normal(xshape).astype(dtype)
+    shapes = state_shapes(tm, N if batched else 0)
+    states = [rng.standard_normal(s).astype(dtype) for s in shapes] if init else None
+    with torch.no_grad():
+        out, _ = tm(torch.tensor(x))
+    oshape = out.shape
+    grads = [rng.standard_normal(oshape).astype(dtype)]
+    grads += [rng.standard_normal(s).astype(dtype) for s in shapes]
+    if lengths is not None:                       # padded steps get no gradient
+        mask = np.arange(T)[:, None] < np.asarray(lengths)[None, :]
+        grads[0] *= (mask.T if bf else mask)[..., None]
+    ref = run(torch, tm, x, states, grads, lengths)
+    ours = run(nt, m, x, states, grads, lengths)
+    compare(ours, ref, dtype, f"{mode} {kw}")
+
+
+# (bias, batch_first, initial state) in three combinations that cover each value
+VARIANTS = [(True, False, True), (False, True, True), (True, True, False)]
+GRID = list(itertools.product(MODES, (1, 2), (False, True), VARIANTS))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("mode,layers,bidir,variant", GRID,
+                         ids=[f"{m}-L{n}-{'bi' if b else 'uni'}-{v}" for m, n, b, v in GRID])
+def test_module_matches_torch(mode, layers, bidir, variant, dtype):
+    bias, batch_first, init = variant
+    parity(mode, dtype, init=init, num_layers=layers, bidirectional=bidir, bias=bias,
+           batch_first=batch_first)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("mode", list(MODES))
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_packed_unsorted_matches_torch(mode, batch_first, dtype):
+    parity(mode, dtype, lengths=[2, 4, 1], num_layers=2, bidirectional=True,
+           batch_first=batch_first)
+    parity(mode, dtype, lengths=[3, 1, 4], init=False, batch_first=batch_first, seed=1)
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+@pytest.mark.parametrize("init", [False, True])
+def test_unbatched_matches_torch(mode, init):
+    parity(mode, "float64", batched=False, init=init, num_layers=2, bidirectional=True)
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_weights_load_into_torch(mode):
+    parity(mode, "float64", reverse_copy=True, num_layers=2)
+
+
+def test_packed_sorted_and_packed_sequence_fields():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((T, N, I)).astype("float32")
+    tm, m = build(torch, "LSTM", "float32"), build(nt, "LSTM", "float32")
+    copy_weights(tm, m, nt)
+    tp = torch.nn.utils.rnn.pack_padded_sequence(torch.tensor(x), [4, 3, 1])
+    p = nt.nn.utils.rnn.pack_padded_sequence(nt.tensor(x), [4, 3, 1])
+    (to, (th, tc)), (o, (h, c)) = tm(tp), m(p)
+    assert o.sorted_indices is None and o.unsorted_indices is None
+    np.testing.assert_array_equal(o.batch_sizes.numpy(), to.batch_sizes.numpy())
+    for a, b in ((o.data, to.data), (h, th), (c, tc)):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), **TOL["float32"])
+
+
+def test_zero_batch():
+    for lib in (nt, torch):
+        lib.manual_seed(0)
+    tm, m = build(torch, "GRU", "float64"), build(nt, "GRU", "float64")
+    copy_weights(tm, m, nt)
+    x = np.random.default_rng(0).standard_normal((T, 0, I))
+    (to, th), (o, h) = tm(torch.tensor(x)), m(nt.tensor(x))
+    assert tuple(o.shape) == tuple(to.shape) and tuple(h.shape) == tuple(th.shape)
+
+
+def test_eval_mode_and_no_grad_match_training_values():
+    tm, m = build(torch, "LSTM", "float64", num_layers=2), build(nt, "LSTM", "float64",
+                                                                  num_layers=2)
+    copy_weights(tm, m, nt)
+    x = np.random.default_rng(0).standard_normal((T, N, I))
+    with torch.no_grad():
+        ref = tm(torch.tensor(x))[0].numpy()
+    with nt.no_grad():
+        a = m(nt.tensor(x))[0].numpy()
+    m.eval()
+    b = m(nt.tensor(x))[0].detach().numpy()
+    np.testing.assert_allclose(a, ref, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(b, ref, rtol=1e-12, atol=1e-12)
+
+
+def test_training_steps_match_torch():
+    """A few SGD steps on an LSTM + Linear model: the losses and parameters stay equal."""
+    def model(lib):
+        class Net(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.rnn = lib.nn.LSTM(I, H, num_layers=2, batch_first=True)
+                self.head = lib.nn.Linear(H, 2)
+
+            def forward(self, x):
+                return self.head(self.rnn(x)[0][:, -1])
+        return Net().double()
+    tm, m = model(torch), model(nt)
+    copy_weights(tm, m, nt)
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((N, T, I)), rng.integers(0, 2, N)
+    losses = []
+    for lib, net in ((torch, tm), (nt, m)):
+        run_losses = []
+        for _ in range(3):
+            net.zero_grad()
+            loss = lib.nn.functional.cross_entropy(net(lib.tensor(x)), lib.tensor(y))
+            loss.backward()
+            with lib.no_grad():
+                for q in net.parameters():
+                    q -= 0.5 * q.grad
+            run_losses.append(loss.item())
+        losses.append(run_losses)
+    np.testing.assert_allclose(losses[1], losses[0], rtol=1e-10)
+    for (k, a), (_, b) in zip(sorted(m.state_dict().items()), sorted(tm.state_dict().items())):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-9, atol=1e-12, err_msg=k)
