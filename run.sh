@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # Set up numtorch on a fresh machine and run the main job: train the seed articles' CNN on
-# Fashion-MNIST, report its test accuracy and save plots (runs/fashion_mnist_cnn/).
-#   - creates a virtual environment in .venv with numtorch, Pillow and matplotlib;
+# Fashion-MNIST with `numtorch train`, report its test accuracy and save checkpoints and plots
+# (runs/fashion_mnist_cnn/).
+#   - creates a virtual environment in .venv with numtorch, Pillow, matplotlib and tqdm;
 #   - takes Fashion-MNIST from Debian's dataset-fashion-mnist package (installed with apt-get
 #     when running as root and missing), or from FASHION_MNIST_ROOT=DIR;
 #   - `bash run.sh --examples` instead runs the small seed examples (XOR, regressions, MLP).
-# Extra arguments go to examples/fashion_mnist_cnn.py (e.g. `bash run.sh --epochs 3`).
+# Extra arguments go to `numtorch train` (e.g. `bash run.sh --epochs 3`; `--resume` continues an
+# interrupted run).
 set -euo pipefail
 cd "$(dirname "$0")"
 PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[vision,plots]'
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[vision,plots,progress]'
 
 if [ "${1:-}" = "--examples" ]; then
     for example in xor regression_231 linear_regression manual_backprop mlp; do
@@ -35,5 +37,9 @@ if [ -z "${FASHION_MNIST_ROOT:-}" ] && [ ! -e "$DEBIAN_DIR/train-images-idx3-uby
         exit 1
     fi
 fi
-exec .venv/bin/python examples/fashion_mnist_cnn.py --root "${FASHION_MNIST_ROOT:-data}" \
-    --out runs/fashion_mnist_cnn "$@"
+OUT=runs/fashion_mnist_cnn
+if [ -e "$OUT/last.safetensors" ] && [[ " $* " != *" --resume "* ]]; then
+    # a finished or interrupted earlier run: keep it, start this one in a fresh directory
+    OUT="runs/fashion_mnist_cnn_$(date +%Y%m%d_%H%M%S)"
+fi
+exec .venv/bin/numtorch train --data-dir "${FASHION_MNIST_ROOT:-data}" --out "$OUT" "$@"

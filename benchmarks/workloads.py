@@ -99,10 +99,49 @@ def cnn_fmnist_train(lib):
     return _cnn_train(lib, 1, 28, 64)
 
 
+def _adam_step(lib, model, loss_fn, X, Y):
+    opt = lib.optim.Adam(model.parameters(), lr=1e-3)
+
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(model(X), Y)
+        loss.backward()
+        opt.step()
+    return step
+
+
+def lstm_train(lib):
+    """LSTM(32->128), sequence 64, batch 32, a Linear head on every step, MSE, Adam."""
+    nn = lib.nn
+    lib.manual_seed(0)
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm, self.head = nn.LSTM(32, 128), nn.Linear(128, 1)
+
+        def forward(self, x):
+            return self.head(self.lstm(x)[0])
+    X, Y = lib.randn(64, 32, 32), lib.randn(64, 32, 1)
+    return _adam_step(lib, Net(), nn.MSELoss(), X, Y)
+
+
+def transformer_train(lib):
+    """TransformerEncoderLayer(d=128, heads=4, ff=256), sequence 64, batch 32, MSE, Adam."""
+    nn = lib.nn
+    lib.manual_seed(0)
+    layer = nn.TransformerEncoderLayer(128, 4, dim_feedforward=256)
+    X, Y = lib.randn(64, 32, 128), lib.randn(64, 32, 128)
+    return _adam_step(lib, layer, nn.MSELoss(), X, Y)
+
+
 WORKLOADS = {
     "xor": (xor_step, "XOR 2-3-1 training step (full batch)"),
     "mlp": (mlp_step, "MLP 784-256-128-10, Adam, batch 128, training step"),
     "cnn_train": (cnn_cifar_train, "seed CNN 3x32x32, batch 100, training step"),
     "cnn_infer": (cnn_cifar_infer, "seed CNN 3x32x32, batch 100, inference"),
     "cnn_fmnist": (cnn_fmnist_train, "seed CNN 1x28x28, batch 64, training step"),
+    "lstm": (lstm_train, "LSTM(32->128), seq 64, batch 32, Adam, training step"),
+    "transformer": (transformer_train,
+                    "TransformerEncoderLayer(128, 4 heads, ff 256), seq 64, batch 32, Adam step"),
 }
