@@ -5,6 +5,16 @@ A workload is ``setup(lib) -> step`` where ``step()`` runs one timed unit of wor
 from __future__ import annotations
 
 
+def _train_step(opt, model, loss_fn, X, Y):
+    """One training step: zero the gradients, forward, loss, backward, optimizer step."""
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(model(X), Y)
+        loss.backward()
+        opt.step()
+    return step
+
+
 def xor_step(lib):
     """XOR 2-3-1 sigmoid network: forward, MSE loss, backward, SGD step (full batch of 4)."""
     nn = lib.nn
@@ -12,15 +22,7 @@ def xor_step(lib):
     X = lib.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
     Y = lib.tensor([[0.0], [1.0], [1.0], [0.0]])
     model = nn.Sequential(nn.Linear(2, 3), nn.Sigmoid(), nn.Linear(3, 1), nn.Sigmoid())
-    opt = lib.optim.SGD(model.parameters(), lr=0.5)
-    loss_fn = nn.MSELoss()
-
-    def step():
-        opt.zero_grad()
-        loss = loss_fn(model(X), Y)
-        loss.backward()
-        opt.step()
-    return step
+    return _train_step(lib.optim.SGD(model.parameters(), lr=0.5), model, nn.MSELoss(), X, Y)
 
 
 def mlp_step(lib):
@@ -31,15 +33,8 @@ def mlp_step(lib):
     Y = lib.randint(0, 10, (128,))
     model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(),
                           nn.Linear(128, 10))
-    opt = lib.optim.Adam(model.parameters(), lr=1e-3)
-    loss_fn = nn.CrossEntropyLoss()
-
-    def step():
-        opt.zero_grad()
-        loss = loss_fn(model(X), Y)
-        loss.backward()
-        opt.step()
-    return step
+    return _train_step(lib.optim.Adam(model.parameters(), lr=1e-3), model,
+                       nn.CrossEntropyLoss(), X, Y)
 
 
 def _lenet(lib, in_channels, image_size):
@@ -67,14 +62,7 @@ def _cnn_train(lib, in_channels, image_size, batch):
     Y = lib.randint(0, 10, (batch,))
     model = _lenet(lib, in_channels, image_size)
     opt = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    loss_fn = lib.nn.CrossEntropyLoss()
-
-    def step():
-        opt.zero_grad()
-        loss = loss_fn(model(X), Y)
-        loss.backward()
-        opt.step()
-    return step
+    return _train_step(opt, model, lib.nn.CrossEntropyLoss(), X, Y)
 
 
 def cnn_cifar_train(lib):
@@ -99,15 +87,6 @@ def cnn_fmnist_train(lib):
     return _cnn_train(lib, 1, 28, 64)
 
 
-def _adam_step(lib, model, loss_fn, X, Y):
-    opt = lib.optim.Adam(model.parameters(), lr=1e-3)
-
-    def step():
-        opt.zero_grad()
-        loss = loss_fn(model(X), Y)
-        loss.backward()
-        opt.step()
-    return step
 
 
 def lstm_train(lib):
@@ -123,7 +102,8 @@ def lstm_train(lib):
         def forward(self, x):
             return self.head(self.lstm(x)[0])
     X, Y = lib.randn(64, 32, 32), lib.randn(64, 32, 1)
-    return _adam_step(lib, Net(), nn.MSELoss(), X, Y)
+    model = Net()
+    return _train_step(lib.optim.Adam(model.parameters(), lr=1e-3), model, nn.MSELoss(), X, Y)
 
 
 def transformer_train(lib):
@@ -132,7 +112,7 @@ def transformer_train(lib):
     lib.manual_seed(0)
     layer = nn.TransformerEncoderLayer(128, 4, dim_feedforward=256)
     X, Y = lib.randn(64, 32, 128), lib.randn(64, 32, 128)
-    return _adam_step(lib, layer, nn.MSELoss(), X, Y)
+    return _train_step(lib.optim.Adam(layer.parameters(), lr=1e-3), layer, nn.MSELoss(), X, Y)
 
 
 WORKLOADS = {

@@ -1,17 +1,8 @@
 """The seed examples run end to end and reach their goals."""
-import importlib.util
-import pathlib
 
 import pytest
 
-EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
-
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+from tests._examples import load_example as _load
 
 
 def test_xor_learns_all_four_cases(capsys):

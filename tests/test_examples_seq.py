@@ -1,18 +1,9 @@
 """The sequence-model examples run end to end on small settings and learn."""
-import importlib.util
 import json
-import pathlib
 
 import pytest
 
-EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
-
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+from tests._examples import load_example as _load
 
 
 def test_sine_lstm_lbfgs_lowers_the_loss(tmp_path, capsys):

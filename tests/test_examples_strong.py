@@ -1,8 +1,6 @@
 """The strong Fashion-MNIST recipe runs end to end on small generated IDX files."""
-import importlib.util
 import json
 import os
-import pathlib
 
 import numpy as np
 import pytest
@@ -11,14 +9,7 @@ import numtorch
 from numtorch.vision import models
 from tests.vision import _files
 
-EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
-
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+from tests._examples import load_example as _load
 
 
 @pytest.fixture(scope="module")

@@ -1,20 +1,11 @@
 """The CNN examples run end to end on small generated files in the real formats."""
-import importlib.util
 import os
-import pathlib
 
 import pytest
 
 from tests.vision import _files
 
-EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
-
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+from tests._examples import load_example as _load
 
 
 @pytest.mark.parametrize("packed", [True, False], ids=["tar.gz", "extracted"])

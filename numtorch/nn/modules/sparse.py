@@ -4,6 +4,7 @@ from __future__ import annotations
 from ... import creation
 from ...autograd.grad_mode import no_grad
 from .. import functional as F
+from .._functional_sparse import _padding
 from .. import init
 from ..parameter import Parameter
 from .module import Module
@@ -11,16 +12,6 @@ from .module import Module
 __all__ = ["Embedding", "EmbeddingBag"]
 
 
-def _padding(padding_idx, n: int, msg: str):
-    if padding_idx is not None:
-        if padding_idx > 0:
-            if padding_idx >= n:
-                raise AssertionError(msg)
-        elif padding_idx < 0:
-            if padding_idx < -n:
-                raise AssertionError(msg)
-            padding_idx = n + padding_idx
-    return padding_idx
 
 
 def _table(num_embeddings, embedding_dim, _weight, device, dtype):
