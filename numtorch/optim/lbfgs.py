@@ -9,13 +9,15 @@ round as torch's 0-d tensors do; Python numbers stay Python numbers where torch'
 from __future__ import annotations
 
 from .. import backend
+from ..autograd import grad_mode
 from ..tensor import Tensor
-from ._common import _check_tensor_lr, _closure_loss, _scalar, _use_grad
+from ._common import _check_tensor_lr, _scalar, _use_grad
 from .optimizer import Optimizer
 
 __all__ = ["LBFGS"]
 
 xp = backend.xp
+_grad_state = grad_mode.state
 
 
 def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
@@ -144,6 +146,14 @@ def _unbox(v):
     return v
 
 
+def _call(closure):
+    """``closure()`` with gradient recording on."""
+    prev = _grad_state.enabled
+    _grad_state.enabled = True
+    try:
+        return closure()
+    finally:
+        _grad_state.enabled = prev
 
 
 class LBFGS(Optimizer):
@@ -219,7 +229,7 @@ class LBFGS(Optimizer):
     def _directional_evaluate(self, closure, x, t, d):
         """Loss and flat gradient at ``x + t d``; the parameters are restored to ``x``."""
         self._add_grad(t, d)
-        loss = float(_closure_loss(closure))
+        loss = float(_call(closure))
         flat_grad = self._gather_flat_grad()
         self._set_param(x)
         return loss, flat_grad
@@ -251,7 +261,7 @@ class LBFGS(Optimizer):
         state.setdefault("func_evals", 0)
         state.setdefault("n_iter", 0)
 
-        orig_loss = _closure_loss(closure)
+        orig_loss = _call(closure)
         loss = float(orig_loss)
         current_evals = 1
         state["func_evals"] += 1
@@ -346,7 +356,7 @@ class LBFGS(Optimizer):
                 self._add_grad(t, d)
                 if n_iter != max_iter:
                     # the last iteration's loss is not re-evaluated (useless when stochastic)
-                    loss = float(_closure_loss(closure))
+                    loss = float(_call(closure))
                     flat_grad = self._gather_flat_grad()
                     opt_cond = xp.abs(flat_grad).max() <= tolerance_grad
                     ls_func_evals = 1
