@@ -1,8 +1,25 @@
 """Benchmark workloads, each written once against a library namespace (numtorch or torch).
 
-A workload is ``setup(lib) -> step`` where ``step()`` runs one timed unit of work.
+A workload is ``setup(lib) -> step`` where ``step()`` runs one timed unit of work. Workloads in
+``EPOCH_WORKLOADS`` are long (one step is a whole epoch): they are timed without warm-up, one
+step per repeat. A workload whose data is missing raises :class:`SkipWorkload`.
 """
 from __future__ import annotations
+
+import gzip
+import os
+import struct
+
+#: Fashion-MNIST's IDX files (Debian's ``dataset-fashion-mnist`` package); override with the
+#: environment variable ``NUMTORCH_FMNIST_DIR``.
+FMNIST_DIR = "/usr/share/datasets/fashion-mnist"
+#: images per epoch in ``fmnist_epoch`` (None: all 60,000); ``benchmarks.run --quick`` sets it
+FMNIST_LIMIT = None
+QUICK_LIMIT = 10_000
+
+
+class SkipWorkload(Exception):
+    """The workload cannot run here (e.g. its data set is not installed); the message says why."""
 
 
 def _train_step(opt, model, loss_fn, X, Y):
@@ -87,6 +104,69 @@ def cnn_fmnist_train(lib):
     return _cnn_train(lib, 1, 28, 64)
 
 
+def _fmnist_files():
+    d = os.environ.get("NUMTORCH_FMNIST_DIR", FMNIST_DIR)
+    files = [os.path.join(d, f"train-{k}-idx{n}-ubyte.gz") for k, n in (("images", 3),
+                                                                          ("labels", 1))]
+    missing = [f for f in files if not os.path.isfile(f)]
+    if missing:
+        raise SkipWorkload(f"Fashion-MNIST not found ({', '.join(missing)} missing): install "
+                           f"Debian's dataset-fashion-mnist or set NUMTORCH_FMNIST_DIR")
+    return d, files
+
+
+def _read_idx_gz(path):
+    """Plain IDX reader (for torch): the same decoded uint8 array numtorch's reader returns."""
+    import numpy as np
+    with gzip.open(path, "rb") as f:
+        magic = struct.unpack(">I", f.read(4))[0]
+        shape = struct.unpack(f">{magic & 0xFF}I", f.read(4 * (magic & 0xFF)))
+        return np.frombuffer(f.read(), dtype=np.uint8).reshape(shape).copy()
+
+
+def _torch_fmnist(lib, files):
+    """A Dataset equivalent to torchvision's FashionMNIST + ToTensor (PIL image per item)."""
+    import numpy as np
+    from PIL import Image
+    images, labels = (_read_idx_gz(f) for f in files)
+
+    class FMNIST(lib.utils.data.Dataset):
+        def __len__(self):
+            return len(images)
+
+        def __getitem__(self, i):
+            img = Image.fromarray(images[i], mode="L")  # what torchvision's MNIST does
+            x = lib.from_numpy(np.array(img, copy=True)).view(28, 28, 1).permute(2, 0, 1)
+            return x.contiguous().float().div(255), int(labels[i])  # ToTensor
+    return FMNIST()
+
+
+def fmnist_epoch(lib):
+    """One epoch of the 1x28x28 seed CNN on Fashion-MNIST's training split, data loading
+    included: read the IDX files, DataLoader (batch 64, shuffle) of PIL images through
+    ToTensor, SGD momentum. numtorch uses ``numtorch.vision.datasets.FashionMNIST``; torch an
+    equivalent plain reader (torchvision is not needed)."""
+    root, files = _fmnist_files()
+    lib.manual_seed(0)
+    model = _lenet(lib, 1, 28)
+    opt = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    loss_fn = lib.nn.CrossEntropyLoss()
+    data = lib.utils.data
+
+    def step():
+        if lib.__name__ == "torch":
+            ds = _torch_fmnist(lib, files)
+        else:
+            from numtorch.vision import datasets, transforms
+            ds = datasets.FashionMNIST(root, train=True, transform=transforms.ToTensor())
+        if FMNIST_LIMIT is not None:
+            ds = data.Subset(ds, range(min(FMNIST_LIMIT, len(ds))))
+        step.images = len(ds)
+        for x, y in data.DataLoader(ds, batch_size=64, shuffle=True):
+            opt.zero_grad()
+            loss_fn(model(x), y).backward()
+            opt.step()
+    return step
 
 
 def lstm_train(lib):
@@ -124,4 +204,8 @@ WORKLOADS = {
     "lstm": (lstm_train, "LSTM(32->128), seq 64, batch 32, Adam, training step"),
     "transformer": (transformer_train,
                     "TransformerEncoderLayer(128, 4 heads, ff 256), seq 64, batch 32, Adam step"),
+    "fmnist_epoch": (fmnist_epoch, "seed CNN 1x28x28, one Fashion-MNIST epoch with data "
+                                   "loading"),
 }
+#: workloads whose step is a whole epoch: no warm-up, one step per repeat, 1 repeat by default
+EPOCH_WORKLOADS = frozenset({"fmnist_epoch"})
