@@ -16,6 +16,11 @@ derivative factors at once, runs the recurrence collecting the pre-activation gr
 steps in one (G, S, H) array, and turns them into dx, dW_ih, dW_hh and the biases with one
 matrix product each.
 
+NOTE: gate-major beats a step-major (S, 4H) layout here: with OpenBLAS, four (n, P) x (P, H)
+products per step were faster than one (n, P) x (P, 4H) (about 40 us vs 50 us at n=32, P=H=128,
+float32, one thread), and the same held for the backward's (n, 4H) x (4H, P). Per-step products
+write into preallocated buffers (``out=``).
+
 NOTE: the gates use tanh only: sigmoid(z) = (1 + tanh(z / 2)) / 2. Halving the sigmoid gates'
 weight rows up front makes a step's activations one tanh call and one affine fix-up.
 """
@@ -92,6 +97,21 @@ def _prev(seq, init, bs, reverse):
     else:
         idx = xp.where(step > 0, off[step - 1] + j, S + j)
     return xp.concatenate([seq, init])[idx]
+
+
+def _mul_prev(seq, init, bs, reverse, out):
+    """``out *= _prev(seq, init, bs, reverse)``, without building the shifted copy when every
+    step has the same batch size."""
+    if not _const(bs):
+        out *= _prev(seq, init, bs, reverse)
+        return
+    S, N = seq.shape[0], init.shape[0]
+    if reverse:
+        out[:S - N] *= seq[N:]
+        out[S - N:] *= init
+    else:
+        out[N:] *= seq[:S - N]
+        out[:N] *= init
 
 
 def _last(bs, reverse, S):
@@ -206,11 +226,12 @@ class LstmLayer(Function):
         cs = xp.empty((S, H), dt)                           # c of every step
         tc = xp.empty((S if train else N, H), dt)           # tanh(c)
         hf = None if whr is None else xp.empty((S if train else N, H), dt)  # o tanh(c)
-        tmp = xp.empty((N, H), dt)
+        tmp, hw = xp.empty((N, H), dt), xp.empty((4, N, H), dt)
         ph, pc, pn = h0, c0, N
         for a, b, n in _steps(bs, reverse):
-            h, c, g = _entering(ph, h0, n, pn), _entering(pc, c0, n, pn), act[:, a:b]
-            g += xp.matmul(h, whh)
+            h, c, g, p = _entering(ph, h0, n, pn), _entering(pc, c0, n, pn), act[:, a:b], hw[:, :n]
+            xp.matmul(h, whh, out=p)
+            g += p
             xp.tanh(g, out=g)
             g *= scale
             g += shift
@@ -246,17 +267,18 @@ class LstmLayer(Function):
         dt = x.dtype
         gy, dhs, dcs = _grads_in(gout, S, N, P, H)
         i, f, g, o = act
-        sd = 1 - act                                        # sigmoid' = s (1 - s)
-        sd *= act
         # every step's factors at once: d(i, f, g) = dc k, (do, dc += ) = dh m
         k = xp.empty((3, S, H), dt)
-        xp.multiply(g, sd[0], out=k[0])
-        xp.multiply(_prev(cs, c0, bs, rev), sd[1], out=k[1])
+        m = xp.empty((2, S, H), dt)
+        for sg, other, r in ((i, g, k[0]), (f, None, k[1]), (o, tc, m[0])):
+            xp.subtract(1, sg, out=r)                       # sigmoid' = s (1 - s)
+            r *= sg
+            if other is not None:
+                r *= other
+        _mul_prev(cs, c0, bs, rev, k[1])
         xp.multiply(g, g, out=k[2])                         # tanh' = 1 - t^2
         xp.subtract(1, k[2], out=k[2])
         k[2] *= i
-        m = xp.empty((2, S, H), dt)
-        xp.multiply(tc, sd[3], out=m[0])
         xp.multiply(tc, tc, out=m[1])
         xp.subtract(1, m[1], out=m[1])
         m[1] *= o
@@ -264,6 +286,7 @@ class LstmLayer(Function):
         d = buf[:4]
         whh = w_hh.reshape(4, H, P)
         dhy = xp.empty((S, P), dt) if w_hr is not None else None
+        hw = xp.empty((4, N, P), dt)
         for a, b, n in _steps(bs, not rev):
             dh, dc, bv = dhs[:n], dcs[:n], buf[:, a:b]
             dh += gy[a:b]
@@ -276,7 +299,7 @@ class LstmLayer(Function):
             dc += bv[4]
             xp.multiply(dc, k[:, a:b], out=bv[:3])
             dc *= f[a:b]
-            _add_reduce(xp.matmul(bv[:4], whh), 0, out=dh)
+            _add_reduce(xp.matmul(bv[:4], whh, out=hw[:, :n]), 0, out=dh)
         need = ctx.needs_input_grad
         y = out[:S * P].reshape(S, P)
         return _gate_grads(need, d, d, x, w_ih, lambda: _prev(y, h0, bs, rev), (dhs, dcs),
