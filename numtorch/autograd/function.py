@@ -7,6 +7,7 @@ from .anomaly_mode import record_forward as _record_forward, state as _anomaly
 from .grad_mode import state as _grad_state
 
 _ndarray = backend.ndarray
+_make = Tensor._make
 
 
 class Context:
@@ -88,39 +89,62 @@ class Function:
 
     @classmethod
     def apply(cls, *args):
-        return cls.apply_ctx(*args)[0]
+        return _apply(cls, Context(), args)
 
     @classmethod
     def apply_ctx(cls, *args):
         """Run the primitive; return (output Tensor, its Context)."""
         ctx = Context()
-        raw = [a._data if isinstance(a, Tensor) else a for a in args]
-        need = None
-        if _grad_state.enabled:
-            need = [isinstance(a, Tensor) and a._rg for a in args]
-            if True in need:
-                ctx.needs_input_grad = tuple(need)
+        return _apply(cls, ctx, args), ctx
+
+
+def _apply(cls, ctx, args):
+    """Run ``cls.forward`` on ``args`` unwrapped and record ``ctx`` as the output's node."""
+    need = None
+    if _grad_state.enabled:
+        raw = []
+        need = []
+        for a in args:
+            if isinstance(a, Tensor):
+                raw.append(a._data)
+                need.append(a._rg)
             else:
-                need = None
-        y = cls.forward(ctx, *raw)
-        if type(y) is not _ndarray:
-            y = backend.asarray(y)
-        out = Tensor._make(y)
-        if cls.is_view:
-            out._vc = args[0]._vc
-        if need is not None:
-            ctx.fn = cls
-            ctx.next = tuple([(a._node or a) if n else None for a, n in zip(args, need)])
-            ctx.meta = tuple([(a._data.shape, a._data.dtype) if n else None
-                              for a, n in zip(args, need)])
-            saved = ctx.saved_tensors
-            if saved:
-                ctx._versions = _saved_versions(saved, args, out)
-            out._node = ctx
-            out._rg = True
-            if _anomaly.enabled:
-                _record_forward(ctx, y)
-        return out, ctx
+                raw.append(a)
+                need.append(False)
+        if True in need:
+            ctx.needs_input_grad = tuple(need)
+        else:
+            need = None
+    else:
+        raw = [a._data if isinstance(a, Tensor) else a for a in args]
+    y = cls.forward(ctx, *raw)
+    if type(y) is not _ndarray:
+        y = backend.asarray(y)
+    out = _make(y)
+    if cls.is_view:
+        out._vc = args[0]._vc
+    if need is not None:
+        ctx.fn = cls
+        nxt = []
+        meta = []
+        for a, n in zip(args, need):
+            if n:
+                nxt.append(a._node or a)
+                d = a._data
+                meta.append((d.shape, d.dtype))
+            else:
+                nxt.append(None)
+                meta.append(None)
+        ctx.next = tuple(nxt)
+        ctx.meta = tuple(meta)
+        saved = ctx.saved_tensors
+        if saved:
+            ctx._versions = _saved_versions(saved, args, out)
+        out._node = ctx
+        out._rg = True
+        if _anomaly.enabled:
+            _record_forward(ctx, y)
+    return out
 
 
 def _saved_versions(saved, args, out):

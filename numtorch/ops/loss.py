@@ -33,9 +33,16 @@ def _arange(n: int):
     return a
 
 
+_SUM_MEAN = (xp.dtype(xp.float32), xp.dtype(xp.float64))
+_add_reduce = xp.add.reduce
+
+
 def _reduce(l, reduction: str):
     if reduction == "mean":
-        return l.mean() if l.size else xp.full((), _NAN, l.dtype)
+        n = l.size
+        if n and l.dtype in _SUM_MEAN:   # what mean() computes, without NumPy's Python wrapper
+            return _add_reduce(l, axis=None) / n
+        return l.mean() if n else xp.full((), _NAN, l.dtype)
     if reduction == "sum":
         return l.sum()
     return l

@@ -66,6 +66,11 @@ class SGD(Optimizer):
         loss = _closure_loss(closure)
         for group in self.param_groups:
             momentum = group["momentum"]
+            lr = group["lr"]
+            if (momentum == 0 and type(lr) is float and group["weight_decay"] == 0
+                    and not group["maximize"]):
+                _plain_step(group["params"], -lr, self._ws.get)
+                continue
             params, grads, bufs, states = [], [], [], []
             for p in group["params"]:
                 g = p.grad
@@ -86,6 +91,19 @@ class SGD(Optimizer):
                 if "momentum_buffer" not in st or st["momentum_buffer"]._data is not buf:
                     st["momentum_buffer"] = Tensor._make(buf)
         return loss
+
+
+def _plain_step(params, neg_lr, scratch) -> None:
+    """``p += -lr * g`` for each parameter with a gradient (no momentum, decay or maximize)."""
+    for p in params:
+        g = p.grad
+        if g is None:
+            continue
+        p._vc[0] += 1
+        d = p._data
+        g = g._data
+        # small arrays: a fresh product is cheaper than carving out a scratch array
+        d += g * neg_lr if g.size <= 4096 else xp.multiply(g, neg_lr, out=scratch(d, 0))
 
 
 def sgd_step(params, grads, momentum_buffers, *, weight_decay, momentum, lr, dampening,
