@@ -5,6 +5,9 @@ Every tensor in the saved object becomes one safetensors entry; the structure ar
 header's ``__metadata__``. Reading a file parses JSON and copies bytes, nothing else, so a file
 can never run code; the header is fully validated before the tensor data is read or allocated.
 Any file that is not a valid checkpoint raises :class:`CheckpointError`.
+
+Testing hook: the environment variable ``NUMTORCH_TEST_SAVE_DELAY`` (seconds) sleeps between
+writing the complete temporary file and renaming it, so tests can kill a process mid-save.
 """
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ import os
 import secrets
 import stat
 import struct
+import time
 from collections import OrderedDict
 
 import numpy as np
@@ -185,13 +189,21 @@ def _save_path(arrays, metadata, path) -> None:
                 raise OSError(f"numtorch.save: short write to {tmp!r} ({size} bytes, expected "
                               f"{8 + n + expected})")
             os.fsync(fh.fileno())
+        delay = os.environ.get("NUMTORCH_TEST_SAVE_DELAY")
+        if delay:                              # test hook: a window for killing a process mid-save
+            time.sleep(float(delay))
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    with contextlib.suppress(OSError):         # make the rename durable (POSIX; not Windows)
-        fd = os.open(directory, os.O_RDONLY)
+    _fsync_dir(directory)
+
+
+def _fsync_dir(directory: str) -> None:
+    """Make a rename in ``directory`` durable (POSIX; directories cannot be opened on Windows)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(directory or ".", os.O_RDONLY)
         try:
             os.fsync(fd)
         finally:

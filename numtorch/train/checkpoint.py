@@ -1,13 +1,13 @@
 """Training checkpoints: model, optimizer and scheduler states plus epoch/step, a JSON-able
 ``meta`` dict and trainer ``extra`` state, in one safetensors file written atomically.
 
-A checkpoint is written to a temporary file in the target's directory with ``numtorch.save``
-(which itself writes, flushes, fsyncs and renames), then renamed over the target and the
-directory fsynced: a reader (or a run resumed after SIGKILL) sees the old file or the new one,
-never a mix. A killed save leaves only a hidden ``.NAME.<12 hex>.tmp`` file, which
-:func:`remove_stale_temps` deletes.
+A checkpoint is written with ``numtorch.save``, which writes a temporary file in the target's
+directory, flushes and fsyncs it, renames it over the target and fsyncs the directory: a
+reader (or a run resumed after SIGKILL) sees the old file or the new one, never a mix. A
+killed save leaves only a hidden ``.NAME.<12 hex>.tmp`` file, which :func:`remove_stale_temps`
+deletes.
 
-Testing hook: the environment variable ``NUMTORCH_TEST_SAVE_DELAY`` (seconds) sleeps between
+Testing hook: ``NUMTORCH_TEST_SAVE_DELAY`` (seconds; read by ``numtorch.save``) sleeps between
 writing the complete temporary file and renaming it, so tests can kill a process mid-save.
 """
 from __future__ import annotations
@@ -15,10 +15,8 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import secrets
-import time
 
-from ..serialization import CheckpointError, load, save
+from ..serialization import CheckpointError, _fsync_dir, _make_temp, load, save
 from ..tensor import Tensor
 
 __all__ = ["save_checkpoint", "load_checkpoint", "remove_stale_temps", "atomic_write_text",
@@ -29,46 +27,10 @@ _TEMP = re.compile(r"^\..+\.[0-9a-f]{12}\.tmp$")
 _SHOW = 8                       # mismatched keys listed by name before "... and N more"
 
 
-def _temp_name(path: str) -> str:
-    d, base = os.path.split(path)
-    return os.path.join(d, f".{base[:200]}.{secrets.token_hex(6)}.tmp")
-
-
-def _fsync_dir(directory: str) -> None:
-    with contextlib.suppress(OSError):         # POSIX; directories cannot be opened on Windows
-        fd = os.open(directory or ".", os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _commit(tmp: str, path: str) -> None:
-    """Rename the complete temporary file ``tmp`` over ``path`` and make that durable."""
-    delay = os.environ.get("NUMTORCH_TEST_SAVE_DELAY")
-    if delay:
-        time.sleep(float(delay))
-    os.replace(tmp, path)
-    _fsync_dir(os.path.dirname(path))
-
-
-def atomic_save(obj, path: str) -> None:
-    """``numtorch.save(obj, path)`` through a temporary file, with the test delay hook."""
-    path = os.fspath(path)
-    tmp = _temp_name(path)
-    try:
-        save(obj, tmp)
-        _commit(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def atomic_write_text(text: str, path: str) -> None:
     """Write ``text`` to ``path`` atomically (temporary file, flush, fsync, rename)."""
     path = os.fspath(path)
-    tmp = _temp_name(path)
+    tmp = _make_temp(os.path.dirname(path) or ".", os.path.basename(path))
     try:
         with open(tmp, "w", encoding="utf-8", newline="") as f:
             f.write(text)
@@ -92,9 +54,7 @@ def check_writable_dir(directory) -> None:
     directory = os.fspath(directory)
     try:
         os.makedirs(directory, exist_ok=True)
-        probe = _temp_name(os.path.join(directory, "write-test"))
-        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        os.unlink(probe)
+        os.unlink(_make_temp(directory, "write-test"))
     except OSError as e:
         raise type(e)(e.errno, f"can't write to the output directory {directory!r}: "
                       f"{e.strerror}") from None
@@ -142,7 +102,7 @@ def save_checkpoint(path, model, optimizer=None, scheduler=None, *, epoch: int =
            "scheduler": None if scheduler is None else scheduler.state_dict(),
            "epoch": int(epoch), "step": int(step), "meta": dict(meta or {}),
            "extra": dict(extra or {})}
-    atomic_save(obj, path)
+    save(obj, path)
     return os.fspath(path)
 
 

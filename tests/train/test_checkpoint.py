@@ -116,7 +116,8 @@ def test_failed_save_keeps_the_old_file(tmp_path, monkeypatch):
 def test_save_delay_hook_and_stale_temps(tmp_path, monkeypatch):
     seen = []
     monkeypatch.setenv("NUMTORCH_TEST_SAVE_DELAY", "0.01")
-    monkeypatch.setattr(C.time, "sleep", lambda s: seen.append(sorted(os.listdir(tmp_path))))
+    monkeypatch.setattr(numtorch.serialization.time, "sleep",
+                        lambda s: seen.append(sorted(os.listdir(tmp_path))))
     save_checkpoint(tmp_path / "last.safetensors", mlp())
     (pending,) = seen[0]                       # during the delay only the complete temp exists
     assert C._TEMP.match(pending) and pending.startswith(".last.safetensors.")
