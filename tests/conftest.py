@@ -19,3 +19,13 @@ def _seed():
     if torch is not None:
         torch.manual_seed(0)
     yield
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``slow`` (long fuzzing, many kills) run only when asked: ``-m slow``."""
+    if "slow" in (config.getoption("-m") or ""):
+        return
+    skip = pytest.mark.skip(reason="slow: run with `bash test.sh -m slow`")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
