@@ -97,7 +97,10 @@ def detach(input) -> Tensor:
 
 
 def set_num_threads(n: int) -> None:
-    """Accepted for compatibility; BLAS threads are set with OMP_NUM_THREADS before start-up."""
+    """Sets the number of threads used for intra-op parallelism (convolution and pooling split
+    their batch across them). The BLAS library's own threads are set with OMP_NUM_THREADS /
+    OPENBLAS_NUM_THREADS before start-up."""
+    backend.threads.set_num_threads(n)
 
 
 def get_num_threads() -> int:

@@ -15,7 +15,7 @@ from .dtypes import (  # noqa: F401
     bool_, dtype, float16, float32, float64, from_np, get_default_dtype, int8, int16, int32,
     int64, promote_types, set_default_dtype, to_np, uint8,
 )
-from . import random  # noqa: F401
+from . import random, threads  # noqa: F401
 
 xp = _np
 Array = _np.ndarray
@@ -43,9 +43,8 @@ def to_host(a):
 
 
 def num_threads() -> int:
-    """Threads the BLAS library may use (from OMP_NUM_THREADS, else the core count)."""
-    env = os.environ.get("OMP_NUM_THREADS")
-    return int(env) if env else (os.cpu_count() or 1)
+    """Threads an op may use (``set_num_threads``, else OMP_NUM_THREADS, else the core count)."""
+    return threads.get_num_threads()
 
 
 def _tune_malloc() -> None:

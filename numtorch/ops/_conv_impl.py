@@ -28,6 +28,7 @@ import sys
 import threading
 
 from .. import backend
+from ..backend import threads
 
 xp = backend.xp
 
@@ -173,24 +174,38 @@ def geometry(xshape, wshape, stride, pad, dil, groups, out=None) -> Geometry:
     return g
 
 
-def unfold_rows(x, g: Geometry, slot=None):
-    """X2 (N, C, KW, sh, Hq, OW) from x (N, C, H, W); see the module docstring. With ``slot``
-    the result lives in a scratch buffer (for a caller that does not keep it)."""
-    shape = (g.N, g.C, g.KW, g.sh, g.Hq, g.OW)
-    X2 = pooled("X2", shape, x.dtype) if slot is None else scratch(slot, shape, x.dtype)
+def _unfold_into(x, X2, g: Geometry):
+    """Fill X2 (n, C, KW, sh, Hq, OW) from x (n, C, H, W): zero padding, then the spans."""
     for idx in g.pads:
         X2[idx] = 0
     for j, r, hs, ws, xs in g.spans:
         X2[:, :, j, r, hs, ws] = x[:, :, xs[0], xs[1]]
+
+
+def _fold_into(gX2, gx, g: Geometry):
+    """gx (n, C, H, W) = the adjoint of ``_unfold_into`` applied to gX2."""
+    gx.fill(0)
+    for j, r, hs, ws, xs in g.spans:
+        gx[:, :, xs[0], xs[1]] += gX2[:, :, j, r, hs, ws]
+
+
+def _x2_shape(g: Geometry):
+    return (g.N, g.C, g.KW, g.sh, g.Hq, g.OW)
+
+
+def unfold_rows(x, g: Geometry, slot=None):
+    """X2 (N, C, KW, sh, Hq, OW) from x (N, C, H, W); see the module docstring. With ``slot``
+    the result lives in a scratch buffer (for a caller that does not keep it)."""
+    shape = _x2_shape(g)
+    X2 = pooled("X2", shape, x.dtype) if slot is None else scratch(slot, shape, x.dtype)
+    _unfold_into(x, X2, g)
     return X2
 
 
 def fold_rows(gX2, g: Geometry, dtype):
     """The adjoint of ``unfold_rows``: add X2's entries back onto an (N, C, H, W) array."""
     gx = pooled("gx", (g.N, g.C, g.H, g.W), dtype)
-    gx.fill(0)
-    for j, r, hs, ws, xs in g.spans:
-        gx[:, :, xs[0], xs[1]] += gX2[:, :, j, r, hs, ws]
+    _fold_into(gX2, gx, g)
     return gx
 
 
@@ -203,26 +218,38 @@ def _w_rows(w, g: Geometry):
         KH, G, O // G, Cg * KW)
 
 
+def _parts(g: Geometry):
+    """The batch blocks the kernels below run in parallel (``threads.split``)."""
+    return threads.split(g.N, g.N * g.C * g.KW * g.Hq * g.OW)
+
+
 def conv_forward(x, w, b, g: Geometry, keep: bool = True):
     """y (N, O, OH, OW) = conv2d(x, w) + b; also returns X2 for the weight gradient (only
     valid until the next call when ``keep`` is false: it is a scratch buffer then)."""
-    X2 = unfold_rows(x, g, None if keep else "X2")
+    shape = _x2_shape(g)
+    X2 = pooled("X2", shape, x.dtype) if keep else scratch("X2", shape, x.dtype)
     L = g.OH * g.OW
-    Xr = X2.reshape(g.N, g.G, (g.C // g.G) * g.KW, g.sh * g.Hq * g.OW)
     wr = _w_rows(w, g)
-    y = t = None
-    for i, off in enumerate(g.blocks()):
-        if y is None:
-            y = xp.matmul(wr[i], Xr[..., off:off + L],
-                          out=pooled("y", (g.N, g.G, g.O // g.G, L), xp.result_type(w, x)))
-        else:
-            if t is None:
-                t = scratch("t", y.shape, y.dtype)
-            y += xp.matmul(wr[i], Xr[..., off:off + L], out=t)
-    y = y.reshape(g.N, g.O, g.OH, g.OW)
-    if b is not None:
-        y += b.reshape(-1, 1, 1)
-    return y, X2
+    y = pooled("y", (g.N, g.G, g.O // g.G, L), xp.result_type(w, x))
+    bias = None if b is None else b.reshape(-1, 1)
+
+    def work(s):
+        _unfold_into(x[s], X2[s], g)
+        Xr = X2[s].reshape(-1, g.G, (g.C // g.G) * g.KW, g.sh * g.Hq * g.OW)
+        ys = y[s]
+        t = None
+        for i, off in enumerate(g.offsets):
+            if i == 0:
+                xp.matmul(wr[0], Xr[..., off:off + L], out=ys)
+            else:
+                if t is None:
+                    t = scratch("t", ys.shape, ys.dtype)
+                ys += xp.matmul(wr[i], Xr[..., off:off + L], out=t)
+        if bias is not None:
+            ys.reshape(-1, g.O, L)[...] += bias
+
+    threads.run(work, _parts(g))
+    return y.reshape(g.N, g.O, g.OH, g.OW), X2
 
 
 def conv_transpose(gy, w, g: Geometry):
@@ -234,15 +261,22 @@ def conv_transpose(gy, w, g: Geometry):
         return _transpose_as_conv(gy, w, g)
     L = g.OH * g.OW
     CgKW = (g.C // g.G) * g.KW
-    gX2 = scratch("gX2", (g.N, g.C, g.KW, g.sh, g.Hq, g.OW), gy.dtype)
-    gX2.fill(0)
-    gXr = gX2.reshape(g.N, g.G, CgKW, g.sh * g.Hq * g.OW)
+    gX2 = scratch("gX2", _x2_shape(g), gy.dtype)
+    gx = pooled("gx", (g.N, g.C, g.H, g.W), gy.dtype)
     wr = _w_rows(w, g).transpose(0, 1, 3, 2)
     gyr = gy.reshape(g.N, g.G, g.O // g.G, L)
-    t = scratch("t", (g.N, g.G, CgKW, L), gy.dtype)
-    for i, off in enumerate(g.blocks()):
-        gXr[..., off:off + L] += xp.matmul(wr[i], gyr, out=t)
-    return fold_rows(gX2, g, gy.dtype)
+
+    def work(s):
+        gX2s = gX2[s]
+        gX2s.fill(0)
+        gXr = gX2s.reshape(-1, g.G, CgKW, g.sh * g.Hq * g.OW)
+        t = scratch("t", (gXr.shape[0], g.G, CgKW, L), gy.dtype)
+        for i, off in enumerate(g.offsets):
+            gXr[..., off:off + L] += xp.matmul(wr[i], gyr[s], out=t)
+        _fold_into(gX2s, gx[s], g)
+
+    threads.run(work, _parts(g))
+    return gx
 
 
 def _transpose_as_conv(gy, w, g: Geometry):
@@ -264,11 +298,20 @@ def conv_weight_grad(X2, gy, g: Geometry):
     G, Og, Cg = g.G, g.O // g.G, g.C // g.G
     Xr = X2.reshape(g.N, G, Cg * g.KW, g.sh * g.Hq * g.OW)
     gyr = gy.reshape(g.N, G, Og, L)
-    gw = xp.empty((g.KH, G, Og, Cg, g.KW), gy.dtype)
-    for i, off in enumerate(g.blocks()):
-        blk = Xr[..., off:off + L].swapaxes(-1, -2)           # (N, G, L, Cg*KW)
-        gw[i] = xp.matmul(gyr, blk).sum(0).reshape(G, Og, Cg, g.KW)
-    return gw.transpose(1, 2, 3, 0, 4).reshape(g.O, Cg, g.KH, g.KW)
+
+    def work(s):
+        gw = xp.empty((g.KH, G, Og, Cg * g.KW), gy.dtype)
+        for i, off in enumerate(g.offsets):
+            blk = Xr[s, ..., off:off + L].swapaxes(-1, -2)     # (n, G, L, Cg*KW)
+            xp.matmul(gyr[s], blk).sum(0, out=gw[i])
+        return gw
+
+    parts = threads.run(work, _parts(g))
+    gw = parts[0]
+    for p in parts[1:]:
+        gw += p
+    return gw.reshape(g.KH, G, Og, Cg, g.KW).transpose(1, 2, 3, 0, 4).reshape(
+        g.O, Cg, g.KH, g.KW)
 
 
 def im2col(x, g: Geometry):

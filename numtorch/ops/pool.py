@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 
 from ..autograd.function import Context, Function
+from ..backend import threads
 
 xp = Context.xp
 
@@ -70,10 +71,11 @@ class Windows:
             return xp.minimum(st + sel, self.end.reshape(o.shape) - 1)
         return o * self.s + sel.astype(xp.int64) * self.d - self.p
 
-    def scatter(self, g, idx, ax, shape):
+    def scatter(self, g, idx, ax, shape, out=None):
         """Send ``g`` (shaped like the output along axis ``ax``) back to the window positions
         along that axis: to offset ``idx`` of each window (max), or to all of them (``idx`` is
-        None: sum); returns an array of ``shape`` (the padded input length along ``ax``)."""
+        None: sum); returns an array of ``shape`` (the padded input length along ``ax``), or
+        fills ``out`` (of that shape) with it."""
         if self.start is not None:
             total = 0
             for j in range(self.k):
@@ -86,8 +88,16 @@ class Windows:
                     src = g * (idx == j)
                 m[rows, xp.minimum(self.start[rows] + j, self.end[rows] - 1)] = 1
                 total = total + xp.matmul(xp.moveaxis(src, ax, -1), m)
-            return xp.moveaxis(total, -1, ax)
-        gx = (xp.empty if self.tiles else xp.zeros)(shape, g.dtype)
+            if out is None:
+                return xp.moveaxis(total, -1, ax)
+            out[...] = xp.moveaxis(total, -1, ax)
+            return out
+        if out is None:
+            gx = (xp.empty if self.tiles else xp.zeros)(shape, g.dtype)
+        else:
+            gx = out
+            if not self.tiles:
+                gx.fill(0)
         if idx is not None and idx.dtype == bool and not self.overlap:
             # two offsets: the winner gets g, the other g - g * 1 = 0 (exact for finite g)
             d1 = self.view(gx, ax, 1)
@@ -238,34 +248,76 @@ class MaxPool(Function):
         kind = x.dtype.kind
         low = -xp.inf if kind == "f" else xp.iinfo(x.dtype).min
         a = _pad(x, wins, low)
+        nd = len(wins)
+        # the batch (any leading axis) is split across threads when it is worth it
+        parts = threads.split(a.shape[0], a.size) if a.ndim > nd else [slice(None)]
         if not (with_indices or ctx.needs_input_grad):
-            for i in range(len(wins) - 1, -1, -1):  # values only
-                w, ax = wins[i], i - len(wins)
-                v = w.view(a, ax, 0)
-                for j in range(1, w.k):
-                    v = xp.maximum(v, w.view(a, ax, j), out=None if j == 1 else v)
-                a = v
-            return a if a.base is None else xp.ascontiguousarray(a)
-        y, offsets = _max_all(a, wins, False)
-        if kind == "f" and y.size and y.min() != y.min():
-            # NaN present (max propagates it): redo with torch's rule for where NaNs win
-            y, offsets = _max_all(a, wins, True)
+            if len(parts) == 1:
+                return _max_values(a, wins)
+            y = xp.empty(a.shape[:1] + _pooled_shape(a.shape[1:], wins), x.dtype)
+            threads.run(lambda s: y.__setitem__(s, _max_values(a[s], wins)), parts)
+            return y
+
+        def work(s):
+            y, offsets = _max_all(a[s], wins, False)
+            if kind == "f" and y.size and y.min() != y.min():
+                # NaN present (max propagates it): redo with torch's rule for where NaNs win
+                y, offsets = _max_all(a[s], wins, True)
+            return y, offsets
+
+        res = threads.run(work, parts)
+        if len(res) == 1:
+            y, offsets = res[0]
+        else:
+            y = xp.concatenate([r[0] for r in res])
+            offsets = [xp.concatenate([r[1][i] for r in res]) for i in range(nd)]
         if with_indices:
-            ctx.indices = _flat_indices(offsets, wins, x.shape[:x.ndim - len(wins)])
-        ctx.wins, ctx.offsets, ctx.shape = wins, offsets, x.shape
+            ctx.indices = _flat_indices(offsets, wins, x.shape[:x.ndim - nd])
+        ctx.wins, ctx.offsets, ctx.shape, ctx.parts = wins, offsets, x.shape, parts
         return y if y.base is None else xp.ascontiguousarray(y)
 
     @staticmethod
     def backward(ctx: Context, gy):
-        wins, offsets = ctx.wins, ctx.offsets
+        wins, offsets, parts = ctx.wins, ctx.offsets, ctx.parts
         nd = len(wins)
-        g = gy
         shape = list(ctx.shape[:len(ctx.shape) - nd]) + [w.o for w in wins]
         for i in range(nd):
-            w, idx, ax = wins[i], offsets[i], i - nd
-            shape[ax] = w.padded if w.start is None else w.n
-            g = w.scatter(g, idx, ax, tuple(shape))  # only the winner gets a gradient
-        return _crop(g, wins)
+            w = wins[i]
+            shape[i - nd] = w.padded if w.start is None else w.n
+        if len(parts) == 1:
+            return _crop(_max_scatter(gy, offsets, wins, None), wins)
+        gx = xp.empty(shape, gy.dtype)
+        threads.run(lambda s: _max_scatter(gy[s], [o[s] for o in offsets], wins, gx[s]), parts)
+        return _crop(gx, wins)
+
+
+def _pooled_shape(shape, wins):
+    """``shape`` with its trailing ``len(wins)`` axes reduced to the windows' output sizes."""
+    return tuple(shape[:len(shape) - len(wins)]) + tuple(w.o for w in wins)
+
+
+def _max_values(a, wins):
+    """The maxima only (no offsets): the path without autograd."""
+    for i in range(len(wins) - 1, -1, -1):
+        w, ax = wins[i], i - len(wins)
+        v = w.view(a, ax, 0)
+        for j in range(1, w.k):
+            v = xp.maximum(v, w.view(a, ax, j), out=None if j == 1 else v)
+        a = v
+    return a if a.base is None else xp.ascontiguousarray(a)
+
+
+def _max_scatter(gy, offsets, wins, out):
+    """Send gy back to the winners, one axis at a time, the outermost first; the last scatter
+    writes into ``out`` when given."""
+    nd = len(wins)
+    g = gy
+    shape = list(gy.shape)
+    for i in range(nd):
+        w, idx, ax = wins[i], offsets[i], i - nd
+        shape[ax] = w.padded if w.start is None else w.n
+        g = w.scatter(g, idx, ax, tuple(shape), out if i == nd - 1 else None)
+    return g
 
 
 def _sum_axis(a, w, ax):

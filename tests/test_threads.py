@@ -1,0 +1,120 @@
+"""Intra-op threads (numtorch.backend.threads): the batch-split kernels agree with torch, and the
+pool's contract (order, errors, nesting, fork, set_num_threads) holds."""
+import os
+import threading
+
+import numpy as np
+import pytest
+
+import numtorch
+from numtorch.backend import threads
+from tests.nn import test_conv, test_pool
+from tests.oracle.harness import check_case
+
+
+@pytest.fixture
+def split_everything(monkeypatch):
+    """Split every op that can be split, however small, across 3 threads (uneven blocks)."""
+    before = threads.get_num_threads()
+    monkeypatch.setattr(threads, "MIN_WORK", 1)
+    threads.set_num_threads(3)
+    yield
+    threads.set_num_threads(before)
+
+
+CASES = [c for c in test_conv.CASES + test_pool.CASES]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_split_kernels_match_torch(case, dtype, split_everything):
+    check_case(case, dtype)
+
+
+def test_split_is_used_and_deterministic(split_everything, monkeypatch):
+    calls = []
+    real = threads.run
+    monkeypatch.setattr(threads, "run", lambda fn, parts: calls.append(len(parts)) or
+                        real(fn, parts))
+    x = numtorch.randn(7, 3, 12, 12, requires_grad=True)
+    conv = numtorch.nn.Conv2d(3, 4, 3, padding=1)
+    pool = numtorch.nn.MaxPool2d(2)
+    outs = []
+    for _ in range(2):
+        x.grad = None
+        conv.zero_grad()
+        y = pool(conv(x))
+        y.square().sum().backward()
+        outs.append((y.detach().numpy().copy(), x.grad.numpy().copy(),
+                     conv.weight.grad.numpy().copy()))
+    assert calls and max(calls) == 3
+    for a, b in zip(*outs):
+        assert np.array_equal(a, b)
+
+
+def test_run_keeps_order_and_reraises():
+    parts = [slice(0, 1), slice(1, 2), slice(2, 3)]
+    assert threads.run(lambda s: s.start * 10, parts) == [0, 10, 20]
+
+    def boom(s):
+        if s.start == 2:
+            raise ValueError("part 2 failed")
+        return s.start
+    with pytest.raises(ValueError, match="part 2 failed"):
+        threads.run(boom, parts)
+
+    def boom_first(s):
+        if s.start == 0:
+            raise KeyError("first")
+        return s.start
+    with pytest.raises(KeyError):
+        threads.run(boom_first, parts)
+    assert threads.run(lambda s: s.start, parts) == [0, 1, 2]   # the pool still works
+
+
+def test_nested_split_runs_serially(split_everything):
+    seen = []
+
+    def outer(s):
+        inner = threads.split(10, 1 << 20)
+        seen.append((threading.current_thread().name, len(inner)))
+        return len(inner)
+    assert threads.run(outer, threads.split(4, 1 << 20)) == [1, 1, 1]
+    assert len(seen) == 3
+
+
+def test_set_num_threads_errors_like_torch():
+    torch = pytest.importorskip("torch")
+    for bad in (0, -1, 1.5):
+        with pytest.raises(RuntimeError) as ours:
+            numtorch.set_num_threads(bad)
+        with pytest.raises(RuntimeError) as theirs:
+            torch.set_num_threads(bad)
+        assert str(ours.value).split(",")[0] == str(theirs.value).split(",")[0]
+
+
+def test_split_sizes():
+    before = threads.get_num_threads()
+    try:
+        threads.set_num_threads(2)
+        assert threads.split(100, 10) == [slice(0, 100)]             # too little work
+        assert threads.split(1, 1 << 30) == [slice(0, 1)]            # one sample
+        assert threads.split(5, 1 << 30) == [slice(0, 3), slice(3, 5)]
+        threads.set_num_threads(1)
+        assert threads.split(100, 1 << 30) == [slice(0, 100)]
+    finally:
+        threads.set_num_threads(before)
+    assert numtorch.get_num_threads() == before
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_forked_child_makes_its_own_pool(split_everything):
+    threads.run(lambda s: None, [slice(0, 1), slice(1, 2)])          # pool exists in the parent
+    pid = os.fork()
+    if pid == 0:                                                     # child: no inherited threads
+        try:
+            ok = threads.run(lambda s: s.start, [slice(0, 1), slice(1, 2)]) == [0, 1]
+        finally:
+            os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 0
