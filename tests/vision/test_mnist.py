@@ -200,3 +200,24 @@ def test_dataloader_batches(tmp_path):
     assert y.dtype == numtorch.int64 and y.tolist() == [int(v) for v in labels[:4]]
     ref = (torch.from_numpy(images[:4]).float().div(255).unsqueeze(1) - 0.1307) / 0.3081
     np.testing.assert_allclose(x.numpy(), ref.numpy(), rtol=1e-6, atol=1e-6)
+
+
+def test_batched_fetch_equals_per_item(tmp_path):
+    """__getitems__ (the DataLoader's batched fetch) gives bit for bit what __getitem__ gives,
+    with ToTensor (the vectorised path), with target_transform, and with other transforms."""
+    images, labels = write_mnist(str(tmp_path), True, 12, False)
+    idx = [3, 0, 11, -1, 3]
+    for tf, ttf in ((transforms.ToTensor(), None), (transforms.ToTensor(), lambda t: t + 100),
+                    (transforms.Compose([transforms.ToTensor()]), None)):
+        ds = datasets.FashionMNIST(str(tmp_path), transform=tf, target_transform=ttf)
+        batch, single = ds.__getitems__(idx), [ds[i] for i in idx]
+        assert len(batch) == len(single)
+        for (xb, yb), (xs, ys) in zip(batch, single):
+            assert xb.dtype == xs.dtype and tuple(xb.shape) == tuple(xs.shape) == (1, 28, 28)
+            assert np.array_equal(xb.numpy(), xs.numpy()) and type(yb) is type(ys) and yb == ys
+    ds = datasets.FashionMNIST(str(tmp_path), transform=transforms.ToTensor())
+    x, y = next(iter(DataLoader(ds, batch_size=12)))
+    np.testing.assert_array_equal(x.numpy(), images[:, None].astype(np.float32) / np.float32(255))
+    assert y.tolist() == [int(v) for v in labels]
+    with pytest.raises(IndexError, match="out of bounds"):
+        ds.__getitems__([0, 12])

