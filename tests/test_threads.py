@@ -118,3 +118,18 @@ def test_forked_child_makes_its_own_pool(split_everything):
             os._exit(0 if ok else 1)
     _, status = os.waitpid(pid, 0)
     assert os.WEXITSTATUS(status) == 0
+
+
+@pytest.mark.skipif(threads._BLAS is None, reason="NumPy's bundled OpenBLAS not found")
+def test_blas_is_single_threaded_inside_parts_and_restored():
+    get, put = threads._BLAS
+    before = get()
+    put(2)
+    try:
+        inside = threads.run(lambda s: get(), [slice(0, 1), slice(1, 2)])
+        assert inside == [1, 1] and get() == 2
+        with pytest.raises(ZeroDivisionError):
+            threads.run(lambda s: 1 / 0, [slice(0, 1), slice(1, 2)])
+        assert get() == 2
+    finally:
+        put(before)

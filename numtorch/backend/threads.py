@@ -9,10 +9,14 @@ without it numtorch ran them on one core of two.
 others in a small pool of daemon threads, and returns the results in order. Exceptions are
 re-raised in the caller. A call made from inside a worker (nested parallelism) runs serially.
 The pool is created on first use, is sized by :func:`get_num_threads`, and is dropped in a forked
-child (DataLoader workers), which makes its own if it needs one.
+child (DataLoader workers), which makes its own if it needs one. While the parts run, NumPy's
+bundled OpenBLAS is held to one thread (each part is already one thread's worth of work: nested
+BLAS threads would oversubscribe the cores); with another BLAS library that step is skipped.
 """
 from __future__ import annotations
 
+import ctypes
+import glob
 import os
 import threading
 from queue import SimpleQueue
@@ -84,6 +88,27 @@ class _Pool:
             self.tasks.put(None)
 
 
+def _find_openblas():
+    """(get_num_threads, set_num_threads) of NumPy's bundled OpenBLAS, or None."""
+    try:
+        import numpy
+        libs = os.path.join(os.path.dirname(os.path.dirname(numpy.__file__)), "numpy.libs")
+        for path in sorted(glob.glob(os.path.join(libs, "libscipy_openblas*"))):
+            lib = ctypes.CDLL(path)
+            for suffix in ("64_", ""):
+                get = getattr(lib, f"scipy_openblas_get_num_threads{suffix}", None)
+                put = getattr(lib, f"scipy_openblas_set_num_threads{suffix}", None)
+                if get is not None and put is not None:
+                    put.argtypes = [ctypes.c_int]
+                    return get, put
+    except (OSError, AttributeError, ImportError):
+        pass
+    return None
+
+
+_BLAS = _find_openblas()
+
+
 def _forget_pool():  # in a forked child the pool's threads do not exist
     global _pool
     _pool = None
@@ -119,6 +144,9 @@ def run(fn, parts) -> list:
         if pool is not None:
             pool.stop()
         pool = _pool = _Pool(max(len(parts), get_num_threads()) - 1)
+    blas = _BLAS[0]() if _BLAS is not None else 1
+    if blas != 1:
+        _BLAS[1](1)
     waits = []
     for p in parts[1:]:
         done = threading.Lock()
@@ -133,6 +161,8 @@ def run(fn, parts) -> list:
         _local.inside = False
         for done, _ in waits:       # wait for all, even after a failure: they write our arrays
             done.acquire()
+        if blas != 1:
+            _BLAS[1](blas)
     results = [first]
     for _, box in waits:
         ok, value = box[0]
