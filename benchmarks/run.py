@@ -32,9 +32,9 @@ def _worker(lib_name: str, workload: str, repeats: int | None, min_time: float,
 
     if lib_name == "torch":
         import torch as lib
-        lib.set_num_threads(int(THREADS))
     else:
         import numtorch as lib
+    lib.set_num_threads(int(THREADS))       # intra-op threads (both read OMP_NUM_THREADS too)
     from benchmarks import workloads as wl
 
     if quick:

@@ -156,3 +156,31 @@ def test_split_lstm_matches_torch(mode, layers, bidir, variant, dtype, split_eve
     test_rnn.parity(mode, dtype, init=init, num_layers=layers, bidirectional=bidir, bias=bias,
                     batch_first=batch_first, proj_size=2 if layers == 2 else 0)
     assert calls and max(calls) == 3
+
+
+def test_results_do_not_depend_on_the_thread_count(monkeypatch):
+    """A run gives the same bits with 1 thread and with 3 (a resumed run may use another
+    count): the batch splits never change a reduction's order."""
+    from numtorch.ops import rnn
+    monkeypatch.setattr(threads, "MIN_WORK", 1)
+    monkeypatch.setattr(rnn, "PAR_MIN_ROWS", 1)
+    before = threads.get_num_threads()
+
+    def run(n):
+        threads.set_num_threads(n)
+        numtorch.manual_seed(0)
+        nn = numtorch.nn
+        net = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                            nn.Conv2d(4, 5, 3, stride=2), nn.Flatten(), nn.Linear(20, 3))
+        lstm = nn.LSTM(6, 7, proj_size=3)
+        x, s = numtorch.randn(7, 3, 10, 10), numtorch.randn(5, 7, 6)
+        net(x).square().sum().backward()
+        lstm(s)[0].square().sum().backward()
+        return [p.grad.numpy().copy() for p in list(net.parameters()) + list(lstm.parameters())]
+    try:
+        one, three = run(1), run(3)
+    finally:
+        threads.set_num_threads(before)
+    assert len(one) == len(three) > 0
+    for a, b in zip(one, three):
+        assert np.array_equal(a, b)

@@ -293,23 +293,23 @@ def _transpose_as_conv(gy, w, g: Geometry):
 
 
 def conv_weight_grad(X2, gy, g: Geometry):
-    """gw (O, C/G, KH, KW) of ``conv_forward`` from its X2 and the output gradient gy."""
+    """gw (O, C/G, KH, KW) of ``conv_forward`` from its X2 and the output gradient gy.
+
+    The per-sample products are summed over the batch in one reduction after the threads
+    finish, so the result does not depend on how many threads ran."""
     L = g.OH * g.OW
     G, Og, Cg = g.G, g.O // g.G, g.C // g.G
     Xr = X2.reshape(g.N, G, Cg * g.KW, g.sh * g.Hq * g.OW)
     gyr = gy.reshape(g.N, G, Og, L)
+    per = scratch("gw_per", (g.KH, g.N, G, Og, Cg * g.KW), gy.dtype)
 
     def work(s):
-        gw = xp.empty((g.KH, G, Og, Cg * g.KW), gy.dtype)
         for i, off in enumerate(g.offsets):
             blk = Xr[s, ..., off:off + L].swapaxes(-1, -2)     # (n, G, L, Cg*KW)
-            xp.matmul(gyr[s], blk).sum(0, out=gw[i])
-        return gw
+            xp.matmul(gyr[s], blk, out=per[i, s])
 
-    parts = threads.run(work, _parts(g))
-    gw = parts[0]
-    for p in parts[1:]:
-        gw += p
+    threads.run(work, _parts(g))
+    gw = per.sum(1)                                             # (KH, G, Og, Cg*KW)
     return gw.reshape(g.KH, G, Og, Cg, g.KW).transpose(1, 2, 3, 0, 4).reshape(
         g.O, Cg, g.KH, g.KW)
 
