@@ -3,6 +3,8 @@ piecewise ops (clamp, floor, ceil, round, trunc, sign, frac) live in ``piecewise
 re-exported here."""
 from __future__ import annotations
 
+import math
+
 from ..autograd.function import Context, Function
 from ._common import not_implemented, to_floating
 
@@ -244,14 +246,23 @@ class Tanh(Function):
         return gy * (1 - y * y)
 
 
+_EXP_CAP = {}  # dtype -> largest t with exp(t) finite (floored), for Sigmoid
+
+
 class Sigmoid(Function):
     """y = 1 / (1 + e^-x); dy/dx = y (1 - y)."""
 
     @staticmethod
     def forward(ctx: Context, x):
-        # NOTE: torch's formula; e^-x overflows to inf for very negative x and then y is 0
+        # NOTE: torch's formula, with -x capped at floor(log(dtype max)) so that e^-x never
+        # overflows (torch's reaches inf for x < -88.7 in float32 and gives y = 0; ours gives the
+        # subnormal 1 / (1 + e^88) there)
         xp = ctx.xp
         y = xp.negative(x, out=xp.empty_like(x))
+        cap = _EXP_CAP.get(x.dtype)
+        if cap is None:
+            cap = _EXP_CAP[x.dtype] = x.dtype.type(math.floor(math.log(xp.finfo(x.dtype).max)))
+        xp.minimum(y, cap, out=y)
         xp.exp(y, out=y)
         y += 1
         xp.reciprocal(y, out=y)
