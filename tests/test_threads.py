@@ -9,7 +9,7 @@ import pytest
 import numtorch
 from numtorch.backend import threads
 from tests.nn import test_conv, test_pool, test_rnn
-from tests.oracle.harness import check_case
+from tests.oracle.harness import Case, check_case
 
 
 @pytest.fixture
@@ -22,7 +22,11 @@ def split_everything(monkeypatch):
     threads.set_num_threads(before)
 
 
-CASES = [c for c in test_conv.CASES + test_pool.CASES]
+CASES = [c for c in test_conv.CASES + test_pool.CASES] + [
+    Case("relu_split", lambda lib, x: x.relu(), shapes=[(5, 3, 4)]),
+    Case("relu_split_transposed", lambda lib, x: x.transpose(0, 2).relu(), shapes=[(4, 3, 5)]),
+    Case("relu_split_then_broadcast_grad", lambda lib, x: x.relu().sum(), shapes=[(5, 3)]),
+]
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 from ..autograd.function import Context, Function
+from ..backend import threads
 from ._common import not_implemented, to_floating
 
 
@@ -276,18 +277,31 @@ class Sigmoid(Function):
 
 
 class Relu(Function):
-    """y = max(x, 0); NOTE: the subgradient at 0 is 0, as in PyTorch."""
+    """y = max(x, 0); NOTE: the subgradient at 0 is 0, as in PyTorch. Large float inputs are
+    split along their first axis across the intra-op threads."""
 
     @staticmethod
     def forward(ctx: Context, x):
-        y = ctx.xp.maximum(x, 0)
+        xp = ctx.xp
+        parts = threads.split(x.shape[0], x.size) if x.ndim and x.dtype.kind == "f" else None
+        if parts is None or len(parts) == 1:
+            y = xp.maximum(x, 0)
+        else:
+            y = xp.empty(x.shape, x.dtype)
+            threads.run(lambda s: xp.maximum(x[s], 0, out=y[s]), parts)
         ctx.save_for_backward(y)
+        ctx.parts = parts
         return y
 
     @staticmethod
     def backward(ctx: Context, gy):
         (y,) = ctx.saved_tensors
-        return gy * (y > 0)
+        parts = ctx.parts
+        if parts is None or len(parts) == 1 or gy.shape != y.shape:
+            return gy * (y > 0)
+        gx = ctx.xp.empty(y.shape, gy.dtype)
+        threads.run(lambda s: ctx.xp.multiply(gy[s], y[s] > 0, out=gx[s]), parts)
+        return gx
 
 
 _UNARY_FLOAT = {"exp": Exp, "expm1": Expm1, "log": Log, "log2": Log2, "log10": Log10,
