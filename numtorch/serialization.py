@@ -15,6 +15,7 @@ import contextlib
 import json
 import math
 import os
+import re
 import secrets
 import stat
 import struct
@@ -173,13 +174,31 @@ def _save_path(arrays, metadata, path) -> None:
     directory = os.path.dirname(path) or "."
     if not os.path.isdir(directory):
         raise RuntimeError(f"Parent directory {directory} does not exist.")
+    try:
+        _write_atomic(arrays, metadata, path, directory)
+    except OSError as e:                       # full disk, read-only file system, ...: name it
+        msg = f"numtorch.save: can't write {path!r}: {e.strerror or e}"
+        try:
+            err = type(e)(e.errno, msg) if e.errno is not None else type(e)(msg)
+        except TypeError:
+            err = OSError(e.errno, msg)
+        raise err from e
+
+
+def _write_atomic(arrays, metadata, path, directory) -> None:
     tmp = _make_temp(directory, os.path.basename(path))
     try:
         try:                                   # keep the old file's mode, else 0o666 - umask
             mode = stat.S_IMODE(os.stat(path).st_mode)
         except FileNotFoundError:
             mode = stat.S_IMODE(os.stat(tmp).st_mode)
-        _st_save_file(arrays, tmp, metadata)
+        try:
+            _st_save_file(arrays, tmp, metadata)
+        except Exception as e:                 # safetensors reports I/O errors as its own type
+            m = re.search(r"I/O error: (.*?) \(os error (\d+)\)", str(e))
+            if isinstance(e, OSError) or m is None:
+                raise
+            raise OSError(int(m.group(2)), m.group(1)) from e
         os.chmod(tmp, mode)
         expected = sum(a.nbytes for a in arrays.values())
         with open(tmp, "rb+") as fh:

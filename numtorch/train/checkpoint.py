@@ -30,17 +30,20 @@ _SHOW = 8                       # mismatched keys listed by name before "... and
 def atomic_write_text(text: str, path: str) -> None:
     """Write ``text`` to ``path`` atomically (temporary file, flush, fsync, rename)."""
     path = os.fspath(path)
-    tmp = _make_temp(os.path.dirname(path) or ".", os.path.basename(path))
     try:
-        with open(tmp, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+        tmp = _make_temp(os.path.dirname(path) or ".", os.path.basename(path))
+        try:
+            with open(tmp, "w", encoding="utf-8", newline="") as f:
+                f.write(text)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+    except OSError as e:                       # full disk, read-only file system: name the file
+        raise OSError(e.errno, f"can't write {path!r}: {e.strerror or e}") from e
     _fsync_dir(os.path.dirname(path))
 
 
