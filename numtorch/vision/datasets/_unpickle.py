@@ -125,15 +125,17 @@ def restricted_loads(data: bytes, name: str = "<pickle>", encoding: str = "latin
                 stack.append(make())
             elif n == "REDUCE":  # only allowed globals can be on the stack as callables
                 args, func = stack.pop(), stack.pop()
-                if not any(func is make() for make in _ALLOWED.values()) or \
-                        not isinstance(args, tuple):
-                    raise fail(f"REDUCE of a non-allowed object at byte {pos}")
-                stack.append(func(*args))
+                stack.append(_reduce(func, args, fail, pos))
             elif n == "BUILD":
-                state = stack.pop()
-                if not isinstance(stack[-1], (np.ndarray, np.dtype)):
-                    raise fail(f"BUILD of a {type(stack[-1]).__name__} at byte {pos}")
-                stack[-1].__setstate__(state)
+                state, obj = stack.pop(), stack[-1]
+                if isinstance(obj, np.ndarray):
+                    obj.__setstate__(_array_state(state, fail, pos))
+                elif isinstance(obj, np.dtype):
+                    new = _dtype_state(obj, state, fail, pos)
+                    stack[-1] = new
+                    memo.update({k: new for k, v in memo.items() if v is obj})
+                else:
+                    raise fail(f"BUILD of a {type(obj).__name__} at byte {pos}")
             elif n == "STOP":
                 if len(stack) != 1 or marks:
                     raise fail("malformed pickle (stack not empty at STOP)")
@@ -143,9 +145,78 @@ def restricted_loads(data: bytes, name: str = "<pickle>", encoding: str = "latin
                            "only plain data and numpy arrays")
     except pickle.UnpicklingError:
         raise
-    except (ValueError, IndexError, KeyError, TypeError, EOFError) as e:
+    except (ValueError, IndexError, KeyError, TypeError, EOFError, OverflowError) as e:
         raise fail(f"malformed or truncated pickle: {type(e).__name__}: {e}") from None
     raise fail("truncated pickle (no STOP opcode)")
+
+
+def _reduce(func, args, fail, pos):
+    """Call one of the two allowed constructors, on arguments as numpy's own pickles give them.
+
+    ``_reconstruct`` only ever makes the empty array that BUILD then fills, so a file cannot
+    ask for a large allocation here; ``numpy.dtype`` gets a type string and two flags.
+    """
+    if not isinstance(args, tuple):
+        raise fail(f"REDUCE with arguments of type {type(args).__name__} at byte {pos}")
+    if func is _np_reconstruct():
+        if len(args) != 3 or args[0] is not np.ndarray or args[1] != (0,) or \
+                args[2] not in (b"b", "b"):
+            raise fail(f"unexpected numpy _reconstruct arguments {args!r:.100} at byte {pos}")
+        return func(np.ndarray, (0,), b"b")
+    if func is np.dtype:
+        if not (1 <= len(args) <= 3 and isinstance(args[0], str)
+                and all(type(a) is bool for a in args[1:])):
+            raise fail(f"unexpected numpy dtype arguments {args!r:.100} at byte {pos}")
+        return _plain_dtype(np.dtype(*args), fail, pos)
+    raise fail(f"REDUCE of a non-allowed object at byte {pos}")
+
+
+def _plain_dtype(dt, fail, pos):
+    """``dt`` if it is a plain (not object, structured or sub-array) dtype."""
+    if dt.hasobject or dt.fields is not None or dt.subdtype is not None:
+        raise fail(f"refusing numpy dtype {dt!s:.100} at byte {pos}: only plain numeric, bytes "
+                   "and string dtypes are allowed")
+    return dt
+
+
+def _dtype_state(dt, state, fail, pos):
+    """The dtype that BUILD with ``state`` would give; only the byte order may change.
+
+    NOTE: ``dtype.__setstate__`` is never called: it trusts its input (sizes, fields), so a
+    crafted state could corrupt memory; a plain dtype's state holds nothing else we need.
+    """
+    if not (isinstance(state, tuple) and len(state) in (8, 9) and state[1] in "<>|="
+            and state[2] is None and state[3] is None and state[4] is None):
+        raise fail(f"unexpected numpy dtype state {state!r:.100} at byte {pos}")
+    return _plain_dtype(dt.newbyteorder(state[1]) if state[1] in "<>" else dt, fail, pos)
+
+
+def _array_state(state, fail, pos):
+    """``state`` for ``ndarray.__setstate__`` once checked: a plain dtype, a shape and exactly
+    the bytes that shape needs (numpy's own check comes after its allocation, and object
+    arrays would let the file choose Python objects)."""
+    if isinstance(state, tuple) and len(state) == 5 and state[0] == 1:
+        state = state[1:]
+    if not (isinstance(state, tuple) and len(state) == 4):
+        raise fail(f"unexpected numpy array state at byte {pos}")
+    shape, dt, fortran, raw = state
+    if not (isinstance(shape, tuple) and len(shape) <= 32
+            and all(type(s) is int and s >= 0 for s in shape)):
+        raise fail(f"invalid numpy array shape {shape!r:.100} at byte {pos}")
+    if not isinstance(dt, np.dtype) or type(fortran) is not bool:
+        raise fail(f"unexpected numpy array state at byte {pos}")
+    _plain_dtype(dt, fail, pos)
+    if isinstance(raw, str):
+        raw = raw.encode("latin1")     # Python 2 byte strings read as latin-1 text
+    if not isinstance(raw, (bytes, bytearray)):
+        raise fail(f"numpy array data of type {type(raw).__name__} at byte {pos}")
+    count = dt.itemsize
+    for s in shape:
+        count *= s
+    if count != len(raw):
+        raise fail(f"numpy array of shape {shape} and dtype {dt} needs {count} bytes, the "
+                   f"file holds {len(raw)} (at byte {pos})")
+    return shape, dt, fortran, raw
 
 
 def _container(stack, kind, fail):

@@ -35,6 +35,11 @@ class CIFAR10(VisionDataset):
     Attributes: ``data`` (uint8 numpy array N x 32 x 32 x 3), ``targets`` (list of int),
     ``classes``, ``class_to_idx``.
 
+    Raises: ``pickle.UnpicklingError`` (``ForbiddenGlobalError`` for a global that is not
+    numpy's) for a malformed or tampered batch file; ``ValueError`` for a batch of the wrong
+    structure (shape, dtype, label count); ``RuntimeError`` when the files are missing or the
+    archive is corrupt. Each names the file.
+
     Differs from torch: batch files are validated by structure, not MD5 (only the downloaded
     archive's MD5 is checked); ``data`` is C-contiguous.
     """

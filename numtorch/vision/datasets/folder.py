@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import struct
 from typing import Any, Callable
 
 from .. import _pil
@@ -68,12 +69,19 @@ def make_dataset(directory, class_to_idx: dict | None = None, extensions=None,
     return instances
 
 
+# What Pillow's plugins raise on malformed files besides OSError (found by fuzzing:
+# tests/reliability/test_fuzz.py); Pillow's own ``Image.open`` converts only some of them.
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, TypeError, IndexError, KeyError, EOFError,
+                  ZeroDivisionError, OverflowError, struct.error)
+
+
 def pil_loader(path: str):
     """Open ``path`` with Pillow and convert it to RGB.
 
     A file Pillow cannot identify raises ``PIL.UnidentifiedImageError`` naming the path; an
     image of more than ``PIL.Image.MAX_IMAGE_PIXELS`` pixels raises
-    ``PIL.Image.DecompressionBombError`` before it is decoded.
+    ``PIL.Image.DecompressionBombError`` before it is decoded; a truncated or corrupt image
+    raises ``OSError`` naming the path.
 
     Differs from torch: torchvision (through Pillow) only warns between ``MAX_IMAGE_PIXELS``
     and twice that; here any image over the limit is refused.
@@ -82,12 +90,16 @@ def pil_loader(path: str):
     with open(path, "rb") as f:
         try:
             img = Image.open(f)
+        except Image.DecompressionBombError as e:
+            raise Image.DecompressionBombError(f"{path!r}: {e}") from None
         except Image.UnidentifiedImageError:
             raise Image.UnidentifiedImageError(
                 f"cannot identify image file {path!r}: not an image, or a format Pillow cannot "
                 "read") from None
-        except Image.DecompressionBombError as e:
-            raise Image.DecompressionBombError(f"{path!r}: {e}") from None
+        except _DECODE_ERRORS as e:        # a plugin that chokes on a malformed header
+            raise Image.UnidentifiedImageError(
+                f"cannot identify image file {path!r}: malformed header "
+                f"({type(e).__name__}: {e})") from e
         limit = Image.MAX_IMAGE_PIXELS
         w, h = img.size
         if limit is not None and w * h > limit:
@@ -97,7 +109,7 @@ def pil_loader(path: str):
                 "trusted.")
         try:
             return img.convert("RGB")
-        except (OSError, SyntaxError, ValueError) as e:
+        except _DECODE_ERRORS as e:
             raise OSError(f"cannot decode image file {path!r}: {e}") from e
 
 

@@ -29,6 +29,9 @@ _IDX_TYPES = {0x08: np.dtype(">u1"), 0x09: np.dtype(">i1"), 0x0B: np.dtype(">i2"
               0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
 
 
+_PIECE = 1 << 24  # bytes inflated per zlib call
+
+
 class _Bytes:
     """An uncompressed file's bytes, read in pieces (zero-copy views)."""
 
@@ -56,7 +59,7 @@ class _Gunzip:
                 if not rest.strip(b"\0"):
                     break
                 self.d, self.tail = zlib.decompressobj(31), rest
-            c = self.d.decompress(self.tail, n)
+            c = self.d.decompress(self.tail, min(n, _PIECE))  # n may exceed a C ssize_t
             self.tail = self.d.unconsumed_tail
             if not c and not self.tail and not self.d.eof:
                 raise EOFError("compressed data ended before the end-of-stream marker")
