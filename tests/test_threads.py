@@ -8,7 +8,8 @@ import pytest
 
 import numtorch
 from numtorch.backend import threads
-from tests.nn import test_conv, test_pool, test_rnn
+from tests.nn import test_attention, test_conv, test_pool, test_rnn
+from tests.oracle import test_linalg
 from tests.oracle.harness import Case, check_case
 
 
@@ -17,12 +18,15 @@ def split_everything(monkeypatch):
     """Split every op that can be split, however small, across 3 threads (uneven blocks)."""
     before = threads.get_num_threads()
     monkeypatch.setattr(threads, "MIN_WORK", 1)
+    monkeypatch.setattr(threads, "MATMUL_MIN_WORK", 1)
+    monkeypatch.setattr(threads, "MATMUL_MIN_ROWS", 1)
     threads.set_num_threads(3)
     yield
     threads.set_num_threads(before)
 
 
-CASES = [c for c in test_conv.CASES + test_pool.CASES] + [
+CASES = [c for c in test_conv.CASES + test_pool.CASES + test_linalg.CASES +
+         test_attention.CASES + test_attention.MHA_CASES] + [
     Case("relu_split", lambda lib, x: x.relu(), shapes=[(5, 3, 4)]),
     Case("relu_split_transposed", lambda lib, x: x.transpose(0, 2).relu(), shapes=[(4, 3, 5)]),
     Case("relu_split_then_broadcast_grad", lambda lib, x: x.relu().sum(), shapes=[(5, 3)]),
@@ -188,3 +192,23 @@ def test_results_do_not_depend_on_the_thread_count(monkeypatch):
     assert len(one) == len(three) > 0
     for a, b in zip(one, three):
         assert np.array_equal(a, b)
+
+
+@pytest.mark.skipif(threads._BLAS is None, reason="NumPy's bundled OpenBLAS not found")
+@pytest.mark.parametrize("env,expected", [(None, "1 True"), ("3", "3 False")])
+def test_blas_thread_policy_at_import(env, expected):
+    """numtorch holds NumPy's OpenBLAS to one thread and splits products itself, unless
+    NUMTORCH_BLAS_THREADS asks for BLAS threads (then products are left to OpenBLAS)."""
+    import subprocess
+    import sys
+    e = dict(os.environ, OMP_NUM_THREADS="2", OPENBLAS_NUM_THREADS="2")
+    e.pop("NUMTORCH_BLAS_THREADS", None)
+    if env is not None:
+        e["NUMTORCH_BLAS_THREADS"] = env
+    code = ("import numpy as np, numtorch\nfrom numtorch.backend import threads as t\n"
+            "calls = []\nreal = t.run\nt.run = lambda f, p: calls.append(1) or real(f, p)\n"
+            "a = np.ones((256, 256), np.float32)\nt.matmul(a, a)\n"
+            "print(t._BLAS[0](), bool(calls))")
+    out = subprocess.run([sys.executable, "-c", code], env=e, capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert " ".join(out) == expected

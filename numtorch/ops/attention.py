@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 from ..autograd.function import Context, Function
+from ..backend.threads import matmul as _mm
 from ..backend import random as _random
 
 xp = Context.xp
@@ -50,7 +51,7 @@ class ScaledDotProductAttention(Function):
 
     @staticmethod
     def forward(ctx: Context, q, k, v, bias, keep, scale):
-        s = xp.matmul(q, xp.swapaxes(k, -1, -2))
+        s = _mm(q, xp.swapaxes(k, -1, -2))
         s *= s.dtype.type(scale)
         if bias is not None:
             try:
@@ -59,7 +60,7 @@ class ScaledDotProductAttention(Function):
                 s = s + bias
         if s.shape[-1]:
             softmax_rows_(s, bias is not None)
-        y = xp.matmul(s if keep is None else s * keep, v)
+        y = _mm(s if keep is None else s * keep, v)
         ctx.scale = scale
         ctx.save_for_backward(q, k, v, s, keep)
         return y
@@ -72,20 +73,20 @@ class ScaledDotProductAttention(Function):
         gv = None
         if need[2]:
             d = p if keep is None else p * keep
-            gv = xp.matmul(xp.swapaxes(d, -1, -2), gy)
+            gv = _mm(xp.swapaxes(d, -1, -2), gy)
         if not (need[0] or need[1] or need[3]):
             return None, None, gv, None, None, None
-        gs = xp.matmul(gy, xp.swapaxes(v, -1, -2))
+        gs = _mm(gy, xp.swapaxes(v, -1, -2))
         if keep is not None:
             gs *= keep
         gs -= xp.einsum("...i,...i->...", gs, p)[..., None]
         gs *= p
         gq = gk = None
         if need[0]:
-            gq = xp.matmul(gs, k)
+            gq = _mm(gs, k)
             gq *= t(ctx.scale)
         if need[1]:
-            gk = xp.matmul(xp.swapaxes(gs, -1, -2), q)
+            gk = _mm(xp.swapaxes(gs, -1, -2), q)
             gk *= t(ctx.scale)
         return gq, gk, gv, (gs if need[3] else None), None, None
 

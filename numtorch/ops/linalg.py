@@ -3,6 +3,7 @@ map, and einsum (with '...', implicit output, broadcasting, traces and diagonals
 from __future__ import annotations
 
 from ..autograd.function import Context, Function
+from ..backend.threads import matmul as _mm
 
 xp = Context.xp
 
@@ -26,7 +27,7 @@ class MatMul(Function):
     @staticmethod
     def forward(ctx: Context, x1, x2):
         ctx.save_for_backward(x1, x2)
-        return xp.matmul(x1, x2)
+        return _mm(x1, x2)
 
     @staticmethod
     def backward(ctx: Context, gy):
@@ -43,11 +44,11 @@ class MatMul(Function):
             g = xp.expand_dims(g, -1)
         g1 = g2 = None
         if need[0]:
-            g1 = xp.matmul(g, xp.swapaxes(b, -1, -2))
+            g1 = _mm(g, xp.swapaxes(b, -1, -2))
             if x1.ndim == 1:
                 g1 = g1[..., 0, :]
         if need[1]:
-            g2 = xp.matmul(xp.swapaxes(a, -1, -2), g)
+            g2 = _mm(xp.swapaxes(a, -1, -2), g)
             if x2.ndim == 1:
                 g2 = g2[..., 0]
         return g1, g2
@@ -59,7 +60,7 @@ class Linear(Function):
     @staticmethod
     def forward(ctx: Context, x, w, b):
         x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
-        y = x2 @ w.T
+        y = _mm(x2, w.T)
         if b is not None:
             y += b
         ctx.save_for_backward(x, w)
@@ -70,8 +71,8 @@ class Linear(Function):
         x, w = ctx.saved_tensors
         need = ctx.needs_input_grad
         g2 = gy.reshape(-1, gy.shape[-1]) if gy.ndim != 2 else gy
-        gx = (g2 @ w).reshape(x.shape) if need[0] else None
-        gw = g2.T @ (x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x) if need[1] else None
+        gx = _mm(g2, w).reshape(x.shape) if need[0] else None
+        gw = _mm(g2.T, x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x) if need[1] else None
         gb = g2.sum(0) if need[2] else None
         return gx, gw, gb
 

@@ -30,6 +30,7 @@ from functools import lru_cache
 
 from ..autograd.function import Context, Function
 from ..backend import threads
+from ..backend.threads import matmul as _mm
 
 xp = Context.xp
 _add_reduce = xp.add.reduce
@@ -67,7 +68,7 @@ def _project(x, w, b, scale):
         xa[:, I] = 1
         x = xa
         w3 = xp.concatenate([w3, b.reshape(G, H, 1) * scale], 2)
-    return xp.matmul(x, w3.transpose(0, 2, 1))
+    return _mm(x, w3.transpose(0, 2, 1))
 
 
 def _recurrent(w_hh, scale):
@@ -368,7 +369,7 @@ class LstmLayer(Function):
         need = ctx.needs_input_grad
         y = out[:S * P].reshape(S, P)
         return _gate_grads(need, d, d, x, w_ih, lambda: _prev(y, h0, bs, rev), (dhs, dcs),
-                           (d, d)) + (dhy.T @ hf if need[7] else None, None, None)
+                           (d, d)) + (_mm(dhy.T, hf) if need[7] else None, None, None)
 
 
 class GruLayer(Function):
@@ -456,10 +457,10 @@ def _gate_grads(need, dx, dh, x, w_ih, prev_h, states, dbias):
     ``prev_h()`` gives the state entering each row's step."""
     G, S, H = dx.shape
     k = len(states)
-    out = [xp.matmul(dx, w_ih.reshape(G, H, -1)).sum(0) if need[0] else None]
+    out = [_mm(dx, w_ih.reshape(G, H, -1)).sum(0) if need[0] else None]
     out += [s if need[1 + j] else None for j, s in enumerate(states)]
-    out.append(xp.matmul(dx.transpose(0, 2, 1), x).reshape(G * H, -1) if need[1 + k] else None)
-    out.append(xp.matmul(dh.transpose(0, 2, 1), prev_h()).reshape(G * H, -1)
+    out.append(_mm(dx.transpose(0, 2, 1), x).reshape(G * H, -1) if need[1 + k] else None)
+    out.append(_mm(dh.transpose(0, 2, 1), prev_h()).reshape(G * H, -1)
                if need[2 + k] else None)
     ones = xp.ones(S, dx.dtype)
     for j, db in enumerate(dbias):
