@@ -8,7 +8,7 @@ import pytest
 
 import numtorch
 from numtorch.backend import threads
-from tests.nn import test_attention, test_conv, test_pool, test_rnn
+from tests.nn import test_attention, test_conv, test_pool
 from tests.oracle import test_linalg
 from tests.oracle.harness import Case, check_case
 
@@ -143,35 +143,12 @@ def test_blas_is_single_threaded_inside_parts_and_restored():
         put(before)
 
 
-LSTM_GRID = [g for g in test_rnn.GRID if g[0] == "LSTM"]
-
-
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("mode,layers,bidir,variant", LSTM_GRID,
-                         ids=[f"L{n}-{'bi' if b else 'uni'}-{v}" for _, n, b, v in LSTM_GRID])
-def test_split_lstm_matches_torch(mode, layers, bidir, variant, dtype, split_everything,
-                                  monkeypatch):
-    """The LSTM recurrence run in blocks of sequences on 3 threads (forced on tiny sizes),
-    forward and backward, with and without projections, against torch."""
-    from numtorch.ops import rnn
-    monkeypatch.setattr(rnn, "PAR_MIN_ROWS", 1)
-    monkeypatch.setattr(rnn, "PAR_MIN_MACS", 0)
-    calls = []
-    real = threads.run
-    monkeypatch.setattr(threads, "run", lambda fn, parts: calls.append(len(parts)) or
-                        real(fn, parts))
-    bias, batch_first, init = variant
-    test_rnn.parity(mode, dtype, init=init, num_layers=layers, bidirectional=bidir, bias=bias,
-                    batch_first=batch_first, proj_size=2 if layers == 2 else 0)
-    assert calls and max(calls) == 3
-
-
 def test_results_do_not_depend_on_the_thread_count(monkeypatch):
     """A run gives the same bits with 1 thread and with 3 (a resumed run may use another
     count): the batch splits never change a reduction's order."""
-    from numtorch.ops import rnn
     monkeypatch.setattr(threads, "MIN_WORK", 1)
-    monkeypatch.setattr(rnn, "PAR_MIN_ROWS", 1)
+    monkeypatch.setattr(threads, "MATMUL_MIN_WORK", 1)
+    monkeypatch.setattr(threads, "MATMUL_MIN_ROWS", 1)
     before = threads.get_num_threads()
 
     def run(n):

@@ -29,7 +29,6 @@ from __future__ import annotations
 from functools import lru_cache
 
 from ..autograd.function import Context, Function
-from ..backend import threads
 from ..backend.threads import matmul as _mm
 
 xp = Context.xp
@@ -208,65 +207,9 @@ class RnnLayer(Function):
             (None, None, None)
 
 
-def _lstm_step(h, c, g, p, cr, t, tcr, yr, hfr, whh, whr, scale, shift):
-    """One LSTM step on some rows: gates g (4, n, H) hold x W_ih^T + b on entry and the
-    activations on exit; writes c (cr), tanh(c) (tcr), o tanh(c) (hfr, with a projection) and
-    h (yr). ``p`` (4, n, H) and ``t`` (n, H) are work buffers."""
-    xp.matmul(h, whh, out=p)
-    g += p
-    xp.tanh(g, out=g)
-    g *= scale
-    g += shift
-    xp.multiply(g[1], c, out=cr)
-    xp.multiply(g[0], g[2], out=t)
-    cr += t
-    xp.tanh(cr, out=tcr)
-    if whr is None:
-        xp.multiply(g[3], tcr, out=yr)
-    else:
-        xp.multiply(g[3], tcr, out=hfr)
-        xp.matmul(hfr, whr, out=yr)
-
-
-def _lstm_back_step(dh, dc, bv, gyr, mr, kr, fr, whh, w_hr, dhyr, hw):
-    """One step of LSTM backpropagation on some rows: dh, dc (n, P), (n, H) enter as the
-    gradients flowing back from the later step and leave as those of the earlier one; bv
-    (5, n, H) receives d(i, f, g, o) and the dc contribution of dh."""
-    dh += gyr
-    if w_hr is None:
-        dhf = dh
-    else:
-        dhyr[...] = dh
-        dhf = dh @ w_hr
-    xp.multiply(dhf, mr, out=bv[3:])
-    dc += bv[4]
-    xp.multiply(dc, kr, out=bv[:3])
-    dc *= fr
-    _add_reduce(xp.matmul(bv[:4], whh, out=hw), 0, out=dh)
-
-
-#: a block of sequences run on its own thread has at least this many sequences, and a step's
-#: product at least this many multiply-adds (else the threads' hand-offs cost more than they save)
-PAR_MIN_ROWS = 8
-PAR_MIN_MACS = 1 << 18
-
-
-def _seq_parts(bs, N, G, H, P):
-    """Blocks of sequences the recurrence runs on parallel threads (padded batches only: every
-    step the same size)."""
-    if not _const(bs) or N < 2 * PAR_MIN_ROWS or N * G * H * P < PAR_MIN_MACS:
-        return [slice(0, N)]
-    parts = threads.split(N, N * G * H * len(bs))
-    return parts if N // len(parts) >= PAR_MIN_ROWS else [slice(0, N)]
-
-
 class LstmLayer(Function):
     """One LSTM layer over a sequence (gates i, f, g, o as torch orders them; with ``w_hr``,
-    h = (o * tanh(c)) W_hr^T). Returns flat [y, h_n, c_n].
-
-    With a padded batch of 16+ sequences the recurrence runs in blocks of sequences on
-    parallel threads (``backend.threads``), each with its own per-step products.
-    """
+    h = (o * tanh(c)) W_hr^T). Returns flat [y, h_n, c_n]."""
 
     @staticmethod
     def forward(ctx: Context, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, bs, reverse):
@@ -284,37 +227,35 @@ class LstmLayer(Function):
         cs = xp.empty((S, H), dt)                           # c of every step
         tc = xp.empty((S if train else N, H), dt)           # tanh(c)
         hf = None if whr is None else xp.empty((S if train else N, H), dt)  # o tanh(c)
-        steps = _steps(bs, reverse)
-        parts = _seq_parts(bs, N, 4, H, P)
-        if len(parts) == 1 and not _const(bs):              # packed: the batch shrinks
-            tmp, hw = xp.empty((N, H), dt), xp.empty((4, N, H), dt)
-            ph, pc, pn = h0, c0, N
-            for a, b, n in steps:
-                h, c = _entering(ph, h0, n, pn), _entering(pc, c0, n, pn)
-                tcr = tc[a:b] if train else tc[:n]
-                hfr = None if hf is None else (hf[a:b] if train else hf[:n])
-                _lstm_step(h, c, act[:, a:b], hw[:, :n], cs[a:b], tmp[:n], tcr, y[a:b], hfr,
-                           whh, whr, scale, shift)
-                ph, pc, pn = y[a:b], cs[a:b], n
-        else:
-            def run(sl):
-                j0, j1 = sl.start, sl.stop
-                tmp, hw = xp.empty((j1 - j0, H), dt), xp.empty((4, j1 - j0, H), dt)
-                h, c = h0[sl], c0[sl]
-                for a, _, _ in steps:
-                    r = slice(a + j0, a + j1)
-                    tcr = tc[r] if train else tc[sl]
-                    hfr = None if hf is None else (hf[r] if train else hf[sl])
-                    _lstm_step(h, c, act[:, r], hw, cs[r], tmp, tcr, y[r], hfr, whh, whr,
-                               scale, shift)
-                    h, c = y[r], cs[r]
-            threads.run(run, parts)
+        tmp, hw = xp.empty((N, H), dt), xp.empty((4, N, H), dt)
+        ph, pc, pn = h0, c0, N
+        for a, b, n in _steps(bs, reverse):
+            h, c, g, p = _entering(ph, h0, n, pn), _entering(pc, c0, n, pn), act[:, a:b], hw[:, :n]
+            xp.matmul(h, whh, out=p)
+            g += p
+            xp.tanh(g, out=g)
+            g *= scale
+            g += shift
+            cr, t = cs[a:b], tmp[:n]
+            xp.multiply(g[1], c, out=cr)
+            xp.multiply(g[0], g[2], out=t)
+            cr += t
+            tcr = tc[a:b] if train else tc[:n]
+            xp.tanh(cr, out=tcr)
+            yr = y[a:b]
+            if whr is None:
+                xp.multiply(g[3], tcr, out=yr)
+            else:
+                hfr = hf[a:b] if train else hf[:n]
+                xp.multiply(g[3], tcr, out=hfr)
+                xp.matmul(hfr, whr, out=yr)
+            ph, pc, pn = yr, cr, n
         last = _last(bs, reverse, S)
         hn[...] = y[last]
         cn[...] = cs[last]
         if train:
             ctx.save_for_backward(x, w_ih, w_hh, w_hr, out, act, cs, tc, hf, h0, c0)
-            ctx.bs, ctx.reverse, ctx.parts = bs, reverse, parts
+            ctx.bs, ctx.reverse = bs, reverse
         return out
 
     @staticmethod
@@ -322,7 +263,7 @@ class LstmLayer(Function):
         x, w_ih, w_hh, w_hr, out, act, cs, tc, hf, h0, c0 = ctx.saved_tensors
         S, P = x.shape[0], w_hh.shape[1]
         H = w_hh.shape[0] // 4
-        bs, rev, parts = ctx.bs, ctx.reverse, ctx.parts
+        bs, rev = ctx.bs, ctx.reverse
         N = bs[0] if bs else 0
         dt = x.dtype
         gy, dhs, dcs = _grads_in(gout, S, N, P, H)
@@ -330,42 +271,36 @@ class LstmLayer(Function):
         # every step's factors at once: d(i, f, g) = dc k, (do, dc += ) = dh m
         k = xp.empty((3, S, H), dt)
         m = xp.empty((2, S, H), dt)
-
-        def factors(r):
-            for sg, other, out in ((i, g, k[0]), (f, None, k[1]), (o, tc, m[0])):
-                xp.subtract(1, sg[r], out=out[r])           # sigmoid' = s (1 - s)
-                out[r] *= sg[r]
-                if other is not None:
-                    out[r] *= other[r]
-            xp.multiply(g[r], g[r], out=k[2, r])            # tanh' = 1 - t^2
-            xp.subtract(1, k[2, r], out=k[2, r])
-            k[2, r] *= i[r]
-            xp.multiply(tc[r], tc[r], out=m[1, r])
-            xp.subtract(1, m[1, r], out=m[1, r])
-            m[1, r] *= o[r]
-
-        threads.run(factors, threads.split(S, 5 * S * H) if len(parts) > 1 else [slice(0, S)])
+        for sg, other, r in ((i, g, k[0]), (f, None, k[1]), (o, tc, m[0])):
+            xp.subtract(1, sg, out=r)                       # sigmoid' = s (1 - s)
+            r *= sg
+            if other is not None:
+                r *= other
         _mul_prev(cs, c0, bs, rev, k[1])
+        xp.multiply(g, g, out=k[2])                         # tanh' = 1 - t^2
+        xp.subtract(1, k[2], out=k[2])
+        k[2] *= i
+        xp.multiply(tc, tc, out=m[1])
+        xp.subtract(1, m[1], out=m[1])
+        m[1] *= o
         buf = xp.empty((5, S, H), dt)                       # d(i, f, g, o), then dc from dh
         d = buf[:4]
         whh = w_hh.reshape(4, H, P)
         dhy = xp.empty((S, P), dt) if w_hr is not None else None
-        steps = _steps(bs, not rev)
-        if len(parts) == 1 and not _const(bs):
-            hw = xp.empty((4, N, P), dt)
-            for a, b, n in steps:
-                _lstm_back_step(dhs[:n], dcs[:n], buf[:, a:b], gy[a:b], m[:, a:b], k[:, a:b],
-                                f[a:b], whh, w_hr, None if dhy is None else dhy[a:b],
-                                hw[:, :n])
-        else:
-            def run(sl):
-                hw = xp.empty((4, sl.stop - sl.start, P), dt)
-                dh, dc = dhs[sl], dcs[sl]
-                for a, _, _ in steps:
-                    r = slice(a + sl.start, a + sl.stop)
-                    _lstm_back_step(dh, dc, buf[:, r], gy[r], m[:, r], k[:, r], f[r], whh, w_hr,
-                                    None if dhy is None else dhy[r], hw)
-            threads.run(run, parts)
+        hw = xp.empty((4, N, P), dt)
+        for a, b, n in _steps(bs, not rev):
+            dh, dc, bv = dhs[:n], dcs[:n], buf[:, a:b]
+            dh += gy[a:b]
+            if w_hr is None:
+                dhf = dh
+            else:
+                dhy[a:b] = dh
+                dhf = dh @ w_hr
+            xp.multiply(dhf, m[:, a:b], out=bv[3:])
+            dc += bv[4]
+            xp.multiply(dc, k[:, a:b], out=bv[:3])
+            dc *= f[a:b]
+            _add_reduce(xp.matmul(bv[:4], whh, out=hw[:, :n]), 0, out=dh)
         need = ctx.needs_input_grad
         y = out[:S * P].reshape(S, P)
         return _gate_grads(need, d, d, x, w_ih, lambda: _prev(y, h0, bs, rev), (dhs, dcs),
