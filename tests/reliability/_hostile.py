@@ -174,3 +174,16 @@ def png_bytes(width: int = 8, height: int = 6, seed: int = 0) -> bytes:
 
 def idx_header(shape, code: int = 0x08) -> bytes:
     return bytes([0, 0, code, len(shape)]) + struct.pack(f">{len(shape)}I", *shape)
+
+
+class Stream(io.RawIOBase):
+    """A non-seekable byte stream (a pipe, a socket): the reader cannot learn the size."""
+
+    def __init__(self, data: bytes) -> None:
+        self.buf = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        return self.buf.readinto(b)

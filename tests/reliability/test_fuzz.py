@@ -31,6 +31,7 @@ from numtorch.serialization import CheckpointError
 from numtorch.vision import datasets
 from numtorch.vision.datasets.folder import pil_loader
 from numtorch.vision.datasets.utils import read_idx, restricted_loads
+from tests.reliability._hostile import Stream as _Stream
 from tests.vision._files import cifar10_files, idx_bytes, py2_dumps
 
 DEFAULT_EXAMPLES = 250
@@ -162,15 +163,6 @@ def _opcode_pickles():
 
 
 # ---- the targets: (seeds, call, the exception classes the reader declares) ------------------
-class _Stream(io.RawIOBase):
-    def __init__(self, data: bytes) -> None:
-        self.buf = io.BytesIO(data)
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b) -> int:
-        return self.buf.readinto(b)
 
 
 def _load_checkpoint(data: bytes, d: str) -> None:

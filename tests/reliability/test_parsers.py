@@ -36,17 +36,7 @@ from tests.vision._files import idx_bytes
 MiB = 2 ** 20
 
 
-class _Stream(io.RawIOBase):
-    """A non-seekable byte stream (a pipe, a socket): the reader cannot learn the size."""
-
-    def __init__(self, data: bytes) -> None:
-        self.buf = io.BytesIO(data)
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b) -> int:
-        return self.buf.readinto(b)
+_Stream = H.Stream
 
 
 def _peak(fn) -> int:
