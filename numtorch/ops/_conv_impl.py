@@ -150,14 +150,11 @@ class Geometry:
                               (hs, slice(0, ws.start)), (hs, slice(ws.stop, self.OW))):
                     if all(e.stop > e.start for e in extra):
                         self.pads.append((slice(None), slice(None), j, r) + extra)
+        # per kernel row i: the column offset of its block in X2 flattened to (.., sh*Hq*OW)
         self.offsets = []
         for i in range(self.KH):
             q, r = divmod(i * self.dh, self.sh)
             self.offsets.append((r * self.Hq + q) * self.OW)
-
-    def blocks(self):
-        """Per kernel row i: the column offset of its block in X2 flattened to (.., sh*Hq*OW)."""
-        return self.offsets
 
 
 _GEOMETRIES: dict = {}
