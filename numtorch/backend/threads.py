@@ -153,8 +153,10 @@ if hasattr(os, "register_at_fork"):
 def split(n: int, work: int) -> list:
     """Contiguous slices of ``range(n)``, one per thread, or one slice when the job (``work``
     elements in all) is too small to be worth splitting or we already run inside a worker."""
+    if work < MIN_WORK or n < 2:                # the common case on small inputs: decide cheaply
+        return [slice(0, n)]
     k = get_num_threads()
-    if k < 2 or n < 2 or work < MIN_WORK or getattr(_local, "inside", False):
+    if k < 2 or getattr(_local, "inside", False):
         return [slice(0, n)]
     k = min(k, n, max(1, work // MIN_WORK))
     if k < 2:
