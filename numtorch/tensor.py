@@ -219,8 +219,7 @@ class Tensor:
         ``gradient`` is required unless the tensor has one element. The graph's saved values
         are freed unless ``retain_graph=True``.
         """
-        from .autograd.engine import backward
-        backward(self, gradient, retain_graph, create_graph, inputs)
+        (_engine_backward or _bind_engine())(self, gradient, retain_graph, create_graph, inputs)
 
     def detach(self) -> "Tensor":
         """A tensor sharing this one's data, cut from the graph."""
@@ -434,6 +433,16 @@ class Tensor:
         xp = backend.xp
         arr = xp.empty(shape, npd) if value is None else xp.full(shape, value, npd)
         return Tensor._make(arr).requires_grad_(requires_grad)
+
+
+_engine_backward = None  # autograd.engine.backward, bound on first use (the engine imports us)
+
+
+def _bind_engine():
+    global _engine_backward
+    from .autograd.engine import backward
+    _engine_backward = backward
+    return backward
 
 
 def _rebuild(arr, requires_grad):

@@ -202,7 +202,10 @@ def _roots(tensors, grads, what):
             if t._data.size != 1:
                 raise RuntimeError(f"grad can be implicitly created only for scalar outputs; got "
                                    f"an output of shape {tuple(t._data.shape)}: pass gradient=")
-            ga = backend.xp.ones_like(t._data)
+            d = t._data
+            ga = backend.xp.array(1, d.dtype)           # cheaper than ones_like
+            if d.ndim:
+                ga = ga.reshape(d.shape)
         else:
             ga = g._data if isinstance(g, Tensor) else backend.asarray(g)
             if ga.shape != t._data.shape:

@@ -100,21 +100,26 @@ class Function:
 
 def _apply(cls, ctx, args):
     """Run ``cls.forward`` on ``args`` unwrapped and record ``ctx`` as the output's node."""
-    need = None
+    record = False
     if _grad_state.enabled:
         raw = []
-        need = []
+        nxt = []            # per input: its node, the leaf itself, or None (no gradient)
+        meta = []           # per input: (shape, dtype) its gradient must have, or None
         for a in args:
             if isinstance(a, Tensor):
-                raw.append(a._data)
-                need.append(a._rg)
+                d = a._data
+                raw.append(d)
+                if a._rg:
+                    record = True
+                    nxt.append(a._node or a)
+                    meta.append((d.shape, d.dtype))
+                    continue
             else:
                 raw.append(a)
-                need.append(False)
-        if True in need:
-            ctx.needs_input_grad = tuple(need)
-        else:
-            need = None
+            nxt.append(None)
+            meta.append(None)
+        if record:
+            ctx.needs_input_grad = tuple([m is not None for m in meta])
     else:
         raw = [a._data if isinstance(a, Tensor) else a for a in args]
     y = cls.forward(ctx, *raw)
@@ -123,23 +128,13 @@ def _apply(cls, ctx, args):
     out = _make(y)
     if cls.is_view:
         out._vc = args[0]._vc
-    if need is not None:
+    if record:
         ctx.fn = cls
-        nxt = []
-        meta = []
-        for a, n in zip(args, need):
-            if n:
-                nxt.append(a._node or a)
-                d = a._data
-                meta.append((d.shape, d.dtype))
-            else:
-                nxt.append(None)
-                meta.append(None)
         ctx.next = tuple(nxt)
         ctx.meta = tuple(meta)
         saved = ctx.saved_tensors
         if saved:
-            ctx._versions = _saved_versions(saved, args, out)
+            ctx._versions = _saved_versions(saved, args, raw, out)
         out._node = ctx
         out._rg = True
         if _anomaly.enabled:
@@ -147,18 +142,25 @@ def _apply(cls, ctx, args):
     return out
 
 
-def _saved_versions(saved, args, out):
-    """(version counter, value at save time) for each input or output whose array was saved."""
-    found = []
+def _saved_versions(saved, args, raw, out):
+    """(version counter, value at save time, which) for each input or output whose array was
+    saved, or None."""
+    found = None
     for s in saved:
         if s is out._data:
-            found.append((out._vc, out._vc[0], "output"))
-            continue
-        for i, a in enumerate(args):
-            if isinstance(a, Tensor) and s is a._data:
-                found.append((a._vc, a._vc[0], i))
-                break
-    return found or None
+            vc, which = out._vc, "output"
+        else:
+            for which, a in enumerate(raw):
+                if s is a and isinstance(args[which], Tensor):
+                    vc = args[which]._vc
+                    break
+            else:
+                continue
+        if found is None:
+            found = [(vc, vc[0], which)]
+        else:
+            found.append((vc, vc[0], which))
+    return found
 
 
 def once_differentiable(fn):

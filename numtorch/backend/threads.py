@@ -214,6 +214,12 @@ def run(fn, parts) -> list:
 def matmul(a, b, out=None):
     """``numpy.matmul(a, b)``, with the rows of the result (or its leading batch axis) computed
     in blocks on the threads when the product is large; the bits are those of one call."""
+    if a.size * b.size < MATMUL_MIN_WORK:      # bounds the work below: most calls stop here
+        if out is None and a.ndim == 2 and b.ndim == 2:
+            # a third of np.matmul's call overhead; it may pick gemv or syrk where matmul
+            # picks gemm (last bits can differ), but the choice depends only on the shapes
+            return a.dot(b)
+        return _np_matmul(a, b, out=out)
     if a.ndim < 2 or b.ndim < 2 or max(a.size * b.shape[-1], b.size * a.shape[-2]) < \
             MATMUL_MIN_WORK or _BLAS_THREADS != 1 or getattr(_local, "inside", False) or \
             get_num_threads() < 2:

@@ -6,6 +6,7 @@ from ..autograd.function import Context, Function
 from ..backend.threads import matmul as _mm
 
 xp = Context.xp
+_add_reduce = xp.add.reduce  # ndarray.sum without NumPy's Python wrapper
 
 #: PyTorch's C type names, used in its dtype-mismatch messages
 _C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
@@ -73,7 +74,7 @@ class Linear(Function):
         g2 = gy.reshape(-1, gy.shape[-1]) if gy.ndim != 2 else gy
         gx = _mm(g2, w).reshape(x.shape) if need[0] else None
         gw = _mm(g2.T, x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x) if need[1] else None
-        gb = g2.sum(0) if need[2] else None
+        gb = _add_reduce(g2, 0) if need[2] else None
         return gx, gw, gb
 
 

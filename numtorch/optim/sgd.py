@@ -95,6 +95,7 @@ class SGD(Optimizer):
 
 def _plain_step(params, neg_lr, scratch) -> None:
     """``p += -lr * g`` for each parameter with a gradient (no momentum, decay or maximize)."""
+    lrs: dict = {}   # dtype -> -lr as a 0-d array: half a Python float's cost per product
     for p in params:
         g = p.grad
         if g is None:
@@ -102,8 +103,11 @@ def _plain_step(params, neg_lr, scratch) -> None:
         p._vc[0] += 1
         d = p._data
         g = g._data
+        a = lrs.get(g.dtype)
+        if a is None:
+            a = lrs[g.dtype] = xp.array(neg_lr, g.dtype)
         # small arrays: a fresh product is cheaper than carving out a scratch array
-        d += g * neg_lr if g.size <= 4096 else xp.multiply(g, neg_lr, out=scratch(d, 0))
+        d += g * a if g.size <= 4096 else xp.multiply(g, a, out=scratch(d, 0))
 
 
 def sgd_step(params, grads, momentum_buffers, *, weight_decay, momentum, lr, dampening,
