@@ -6,6 +6,9 @@ from ..tensor import Tensor
 from .anomaly_mode import checked_backward as _checked_backward, state as _anomaly
 from .function import Context
 
+_ndarray = backend.ndarray
+_asarray = backend.asarray
+
 
 def _unbroadcast(g, shape):
     """Sum ``g`` down to ``shape``, undoing broadcasting."""
@@ -59,7 +62,8 @@ def _count_dependencies(starts) -> dict:
 
 def _accumulate(t, g) -> None:
     """Add ``g`` into ``t.grad`` (creating it), out of place so no other array is touched."""
-    t.grad = Tensor._make(g.copy()) if t.grad is None else Tensor._make(t.grad._data + g)
+    g = g.copy() if t.grad is None else t.grad._data + g
+    t.grad = Tensor._make(g if g.__class__ is _ndarray else _asarray(g))
 
 
 def _node_extras(node, g, capture, capture_nodes):
@@ -142,6 +146,8 @@ def _finish_leaves(leaf_grads, capture, accumulate) -> None:
     """Run leaf hooks, then store or accumulate each leaf's total gradient into ``.grad``."""
     assigned = set()
     for t, g in leaf_grads.items():
+        if g.__class__ is not _ndarray:     # a ufunc on 0-d arrays returns a NumPy scalar
+            g = _asarray(g)
         if t._hooks:
             for h in t._hooks:
                 r = h(Tensor._make(g))

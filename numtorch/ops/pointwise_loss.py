@@ -52,7 +52,8 @@ class KlDiv(Function):
 
 
 class MseLoss(Function):
-    """loss = (x - t)^2; d/dx = 2 (x - t) = -d/dt."""
+    """loss = (x - t)^2; d/dx = 2 (x - t) = -d/dt, computed as torch does: (x - t) * norm * gy
+    with norm = 2 / n (mean) or 2, rounded to the input's dtype (bit-exact)."""
 
     @staticmethod
     def forward(ctx: Context, x, t, reduction):
@@ -64,7 +65,9 @@ class MseLoss(Function):
     @staticmethod
     def backward(ctx: Context, gy):
         (d,) = ctx.saved_tensors
-        g = d * (2 * _scale(gy, ctx.reduction, d.size))
+        n = d.size
+        g = d * d.dtype.type(2.0 / n if ctx.reduction == "mean" and n else 2.0)
+        g *= gy
         return g, (-g if ctx.needs_input_grad[1] else None), None
 
 

@@ -52,6 +52,20 @@ def test_leaf_grads_do_not_alias_each_other():
     assert y.grad.tolist() == [1.0, 1.0, 1.0]
 
 
+@pytest.mark.parametrize("lib", LIBS, ids=["numtorch", "torch"])
+def test_zero_dim_gradients_are_writable_tensors(lib):
+    # a ufunc on 0-d arrays returns a NumPy scalar: the engine must still store arrays
+    x = _t(lib, 1.5)
+    y = x * x
+    y.retain_grad()
+    (y * 2).backward()
+    (g,) = lib.autograd.grad(x * x, x)
+    assert x.grad.item() == 6.0 and g.item() == 3.0
+    for t in (x.grad, y.grad, g):
+        t.add_(1.0).zero_()
+        assert t.shape == () and t.item() == 0.0
+
+
 def test_mixed_dtype_gradients_keep_each_input_dtype():
     x = nt.ones(3, dtype=nt.float32, requires_grad=True)
     y = nt.ones(3, dtype=nt.float64, requires_grad=True)
