@@ -262,7 +262,11 @@ def linear(input, weight, bias=None):
 
     Shape: input (*, in), weight (out, in) or (in,), bias broadcastable to (*, out).
     """
-    a, w = input._data.shape, weight._data.shape
+    x, wd = input._data, weight._data
+    a, w = x.shape, wd.shape
+    if a and len(w) == 2 and a[-1] == w[1] and x.dtype == wd.dtype and (
+            bias is None or (bias._data.shape == (w[0],) and bias._data.dtype == wd.dtype)):
+        return Linear.apply(input, weight, bias)     # the common case, all checks passed
     if not a or not w:
         raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are "
                            f"{len(a)}D and {len(w)}D")
