@@ -173,16 +173,22 @@ def split(n: int, work: int) -> list:
     return out
 
 
+def _get_pool(workers: int) -> _Pool:
+    """The pool, (re)made with at least ``workers`` threads."""
+    global _pool
+    pool = _pool
+    if pool is None or pool.size < workers:
+        if pool is not None:
+            pool.stop()
+        pool = _pool = _Pool(max(workers + 1, get_num_threads()) - 1)
+    return pool
+
+
 def run(fn, parts) -> list:
     """``[fn(p) for p in parts]``, the parts after the first in the worker threads."""
     if len(parts) == 1:
         return [fn(parts[0])]
-    global _pool
-    pool = _pool
-    if pool is None or pool.size < len(parts) - 1:
-        if pool is not None:
-            pool.stop()
-        pool = _pool = _Pool(max(len(parts), get_num_threads()) - 1)
+    pool = _get_pool(len(parts) - 1)
     blas = _BLAS[0]() if _BLAS is not None else 1
     if blas != 1:
         _BLAS[1](1)
@@ -209,6 +215,50 @@ def run(fn, parts) -> list:
             raise value
         results.append(value)
     return results
+
+
+class Pending:
+    """The result of a call that :func:`submit` handed to a worker thread."""
+
+    __slots__ = ("_done", "_box")
+
+    def __init__(self, done, box) -> None:
+        self._done, self._box = done, box
+
+    def wait(self) -> None:
+        """Block until the call has finished (returns even when it raised)."""
+        if self._done is not None:
+            self._done.acquire()
+            self._done = None
+
+    def result(self):
+        """The call's return value (waiting for it); its exception is raised here."""
+        self.wait()
+        ok, value = self._box[0]
+        if not ok:
+            raise value
+        return value
+
+
+def submit(fn, arg) -> Pending:
+    """Start ``fn(arg)`` on a worker thread and return at once, so the caller can go on with
+    other work meanwhile (overlapping, say, the weight-gradient products of a recurrent layer
+    with its backward recurrence). It runs here and now instead when there is one thread, when
+    called from a worker, or when OpenBLAS keeps its own threads. ``fn`` should spend its time
+    in long NumPy calls, which release the GIL. The caller must ``wait`` for every Pending
+    before it lets go of arrays the call writes, even when it fails itself."""
+    if get_num_threads() < 2 or _BLAS_THREADS > 1 or getattr(_local, "inside", False):
+        try:
+            box = [(True, fn(arg))]
+        except Exception as e:  # noqa: BLE001  (raised by result(), as from a worker)
+            box = [(False, e)]
+        return Pending(None, box)
+    pool = _get_pool(1)
+    done = threading.Lock()
+    done.acquire()
+    box: list = []
+    pool.tasks.put((fn, arg, done, box))
+    return Pending(done, box)
 
 
 def matmul(a, b, out=None):

@@ -29,6 +29,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from ..autograd.function import Context, Function
+from ..backend import threads
 from ..backend.threads import matmul as _mm
 
 xp = Context.xp
@@ -55,9 +56,13 @@ def _gate_affine(kinds: str, dtype):
     return scale, shift
 
 
-def _project(x, w, b, scale):
-    """x W^T + b for all rows at once, gate-major: (G, S, H), each gate's rows scaled by
-    ``scale``; the bias rides along as a column of ones in x."""
+def _project(x, w, b, scale, steps):
+    """x W^T + b for all rows, gate-major: (G, S, H), each gate's rows scaled by ``scale``; the
+    bias rides along as a column of ones in x. Returns (array, pending): the rows of the first
+    block of ``steps`` (see ``_blocks``) are computed here, the others on a worker thread
+    meanwhile, so the recurrence must ``pending.wait()`` before it goes past that block (the
+    loop index of its last step, the third value returned). Each row is one product, whoever
+    computes it."""
     G = scale.shape[0]
     H, I = w.shape[0] // G, w.shape[1]
     w3 = w.reshape(G, H, I) * scale
@@ -67,7 +72,28 @@ def _project(x, w, b, scale):
         xa[:, I] = 1
         x = xa
         w3 = xp.concatenate([w3, b.reshape(G, H, 1) * scale], 2)
-    return _mm(x, w3.transpose(0, 2, 1))
+    wt = w3.transpose(0, 2, 1)
+    S = x.shape[0]
+    out = xp.empty((G, S, H), xp.result_type(x, wt))
+    ends = sorted(_blocks(steps))
+    first = steps[:ends[0] + 1] if ends else ()
+    a = min((r[0] for r in first), default=0)
+    b = max((r[1] for r in first), default=S)
+    rest = slice(b, S) if a == 0 else slice(0, a)       # the rows after the first block
+
+    def rows(r):
+        xp.matmul(x[r], wt, out=out[:, r])
+    if (rest.stop - rest.start) * G * H * wt.shape[1] < _SHARE_MIN_WORK:
+        rows(rest)
+        pending = threads.Pending(None, [(True, None)])
+    else:
+        pending = threads.submit(rows, rest)
+    try:
+        rows(slice(a, b))
+    except BaseException:
+        pending.wait()
+        raise
+    return out, pending, (ends[0] if ends else 0)
 
 
 def _recurrent(w_hh, scale):
@@ -196,15 +222,24 @@ class RnnLayer(Function):
         y = out[:S * H].reshape(S, H)
         fac = (y > 0) if ctx.relu else 1 - y * y            # act'(z) from act(z)
         d = xp.empty((S, H), x.dtype)
-        for a, b, n in _steps(bs, not ctx.reverse):
-            dh, dr = dhs[:n], d[a:b]
-            dh += gy[a:b]
-            xp.multiply(dh, fac[a:b], out=dr)
-            xp.matmul(dr, w_hh, out=dh)
-        d = d.reshape(1, S, H)
-        return _gate_grads(ctx.needs_input_grad, d, d, x, w_ih,
-                           lambda: _prev(y, h0, bs, ctx.reverse), (dhs,), (d, d)) + \
-            (None, None, None)
+        need = ctx.needs_input_grad
+        d3 = d.reshape(1, S, H)
+        hp = _prev(y, h0, bs, ctx.reverse) if need[3] else None
+        grads = _GateGrads(need, 1, d3, d3, x, w_ih, hp, (d3, d3))
+        steps = _steps(bs, not ctx.reverse)
+        ends = _blocks(steps)
+        try:
+            for j, (a, b, n) in enumerate(steps):
+                dh, dr = dhs[:n], d[a:b]
+                dh += gy[a:b]
+                xp.multiply(dh, fac[a:b], out=dr)
+                xp.matmul(dr, w_hh, out=dh)
+                if j in ends:
+                    grads.add(ends[j])
+        except BaseException:
+            grads.wait()
+            raise
+        return grads.result((dhs,)) + (None, None, None)
 
 
 class LstmLayer(Function):
@@ -219,7 +254,9 @@ class LstmLayer(Function):
         dt = x.dtype
         train = bool(ctx.needs_input_grad)
         scale, shift = _gate_affine("ssts", dt)
-        act = _project(x, w_ih, None if b_ih is None else b_ih + b_hh, scale)  # (4, S, H)
+        steps = _steps(bs, reverse)
+        act, rest, first = _project(x, w_ih, None if b_ih is None else b_ih + b_hh, scale,
+                                    steps)
         whh = _recurrent(w_hh, scale)
         whr = None if w_hr is None else xp.ascontiguousarray(w_hr.T)
         out = xp.empty((S + N) * P + N * H, dt)
@@ -229,7 +266,9 @@ class LstmLayer(Function):
         hf = None if whr is None else xp.empty((S if train else N, H), dt)  # o tanh(c)
         tmp, hw = xp.empty((N, H), dt), xp.empty((4, N, H), dt)
         ph, pc, pn = h0, c0, N
-        for a, b, n in _steps(bs, reverse):
+        for j, (a, b, n) in enumerate(steps):
+            if j > first:                                   # act's rows from a worker
+                rest.wait()
             h, c, g, p = _entering(ph, h0, n, pn), _entering(pc, c0, n, pn), act[:, a:b], hw[:, :n]
             xp.matmul(h, whh, out=p)
             g += p
@@ -288,23 +327,31 @@ class LstmLayer(Function):
         whh = w_hh.reshape(4, H, P)
         dhy = xp.empty((S, P), dt) if w_hr is not None else None
         hw = xp.empty((4, N, P), dt)
-        for a, b, n in _steps(bs, not rev):
-            dh, dc, bv = dhs[:n], dcs[:n], buf[:, a:b]
-            dh += gy[a:b]
-            if w_hr is None:
-                dhf = dh
-            else:
-                dhy[a:b] = dh
-                dhf = dh @ w_hr
-            xp.multiply(dhf, m[:, a:b], out=bv[3:])
-            dc += bv[4]
-            xp.multiply(dc, k[:, a:b], out=bv[:3])
-            dc *= f[a:b]
-            _add_reduce(xp.matmul(bv[:4], whh, out=hw[:, :n]), 0, out=dh)
         need = ctx.needs_input_grad
-        y = out[:S * P].reshape(S, P)
-        return _gate_grads(need, d, d, x, w_ih, lambda: _prev(y, h0, bs, rev), (dhs, dcs),
-                           (d, d)) + (_mm(dhy.T, hf) if need[7] else None, None, None)
+        hp = _prev(out[:S * P].reshape(S, P), h0, bs, rev) if need[4] else None
+        grads = _GateGrads(need, 2, d, d, x, w_ih, hp, (d, d))
+        steps = _steps(bs, not rev)
+        ends = _blocks(steps)
+        try:
+            for j, (a, b, n) in enumerate(steps):
+                dh, dc, bv = dhs[:n], dcs[:n], buf[:, a:b]
+                dh += gy[a:b]
+                if w_hr is None:
+                    dhf = dh
+                else:
+                    dhy[a:b] = dh
+                    dhf = dh @ w_hr
+                xp.multiply(dhf, m[:, a:b], out=bv[3:])
+                dc += bv[4]
+                xp.multiply(dc, k[:, a:b], out=bv[:3])
+                dc *= f[a:b]
+                _add_reduce(xp.matmul(bv[:4], whh, out=hw[:, :n]), 0, out=dh)
+                if j in ends:
+                    grads.add(ends[j])
+        except BaseException:
+            grads.wait()
+            raise
+        return grads.result((dhs, dcs)) + (_mm(dhy.T, hf) if need[7] else None, None, None)
 
 
 class GruLayer(Function):
@@ -323,14 +370,17 @@ class GruLayer(Function):
             b = b_ih + b_hh
             b[2 * H:] = b_ih[2 * H:]                         # b_hn stays inside r * (.)
             bhn = b_hh[2 * H:]
-        act = _project(x, w_ih, b, scale)                   # (3, S, H): becomes r, z, n
+        steps = _steps(bs, reverse)
+        act, rest, first = _project(x, w_ih, b, scale, steps)  # (3, S, H): becomes r, z, n
         whh = _recurrent(w_hh, scale)
         out = xp.empty((S + N) * H, dt)
         y, hn, _, h0, _ = _start(out, S, N, H, 0, h0, None, dt)
         gh = xp.empty((3, S if train else N, H), dt)        # h W_hh^T (+ b_hn)
         tmp = xp.empty((N, H), dt)
         prev, pn = h0, N
-        for a, b, n in _steps(bs, reverse):
+        for j, (a, b, n) in enumerate(steps):
+            if j > first:                                   # act's rows from a worker
+                rest.wait()
             h, g, yr = _entering(prev, h0, n, pn), act[:, a:b], y[a:b]
             ghr = gh[:, a:b] if train else gh[:, :n]
             xp.matmul(h, whh, out=ghr)
@@ -382,30 +432,119 @@ class GruLayer(Function):
             dh *= z[a:b]
             dh += _add_reduce(xp.matmul(ev[:3], whh), 0)
         dgx = xp.concatenate([e[:2], e[3:]])                # w.r.t. x W_ih^T + b_ih
-        return _gate_grads(ctx.needs_input_grad, dgx, e[:3], x, w_ih, lambda: hp, (dhs,),
-                           (dgx, e[:3])) + (None, None)
+        grads = _GateGrads(ctx.needs_input_grad, 1, dgx, e[:3], x, w_ih, hp, (dgx, e[:3]))
+        grads.add(_halves(slice(0, S)))
+        return grads.result((dhs,)) + (None, None)
 
 
-def _gate_grads(need, dx, dh, x, w_ih, prev_h, states, dbias):
-    """Gradients of (x, *states, W_ih, W_hh, b_ih, b_hh) from the gate-major pre-activation
-    gradients ``dx`` (G, S, H) w.r.t. x W_ih^T + b_ih and ``dh`` w.r.t. h W_hh^T + b_hh;
-    ``prev_h()`` gives the state entering each row's step."""
-    G, S, H = dx.shape
-    k = len(states)
-    out = [_mm(dx, w_ih.reshape(G, H, -1)).sum(0) if need[0] else None]
-    out += [s if need[1 + j] else None for j, s in enumerate(states)]
-    out.append(_mm(dx.transpose(0, 2, 1), x).reshape(G * H, -1) if need[1 + k] else None)
-    out.append(_mm(dh.transpose(0, 2, 1), prev_h()).reshape(G * H, -1)
-               if need[2 + k] else None)
-    ones = xp.ones(S, dx.dtype)
-    for j, db in enumerate(dbias):
-        if not need[3 + k + j]:
-            out.append(None)
-        elif j and db is dbias[0] and out[-1] is not None:
-            out.append(out[-1])                             # b_ih and b_hh of one sum
-        else:
-            out.append(xp.matmul(ones, db).reshape(G * H))
-    return tuple(out)
+#: the backward recurrence hands its finished rows to ``_GateGrads`` in up to this many blocks,
+#: of at least ``_BLOCK_MIN_STEPS`` steps each
+_BLOCKS = 4
+_BLOCK_MIN_STEPS = 8
+#: a share of fewer multiply-adds is computed by the caller (handing it off costs ~50 us)
+_SHARE_MIN_WORK = 1 << 20
+
+
+def _blocks(steps) -> dict:
+    """Cut a recurrence's steps (in the order it runs them) into runs of consecutive steps:
+    {loop index of a run's last step: [(rows, here), ...]}. The last run is cut in two halves
+    of rows, one to be computed by the caller (``here``), the other by a worker. Depends on
+    the shapes alone."""
+    T = len(steps)
+    if not T:
+        return {}
+    k = min(_BLOCKS, max(1, T // _BLOCK_MIN_STEPS))
+    out, start = {}, 0
+    for j in range(k):
+        end = round(T * (j + 1) / k)
+        run = steps[start:end]
+        a, b = min(r[0] for r in run), max(r[1] for r in run)
+        out[end - 1] = [(slice(a, b), False)]
+        start = end
+    out[T - 1] = _halves(slice(a, b))
+    return out
+
+
+def _halves(rows) -> list:
+    """[(first half, on a worker), (second half, here)]: the last share of a backward pass."""
+    mid = (rows.start + rows.stop) // 2
+    return [(slice(rows.start, mid), False), (slice(mid, rows.stop), True)]
+
+
+class _GateGrads:
+    """Gradients of (x, W_ih, W_hh, b_ih, b_hh) from the gate-major pre-activation gradients
+    ``dx`` (G, S, H) w.r.t. x W_ih^T + b_ih and ``dh`` w.r.t. h W_hh^T + b_hh (``dbias``: the
+    arrays that give b_ih's and b_hh's); ``hp`` (S, P) holds the state entering each row's step
+    (None when W_hh needs no gradient); ``k`` states precede W_ih among the op's inputs.
+
+    ``add(rows)`` takes a block of rows whose gradients are final and computes its share with
+    ``threads.submit``: on a worker thread while the backward recurrence goes on over the next
+    rows (the shares are a third of an LSTM's backward). ``result(states)`` sums the shares in
+    the order the blocks came, so the bits do not depend on the thread count; x's gradient rows
+    are each one product, as in a single call.
+    """
+
+    def __init__(self, need, k, dx, dh, x, w_ih, hp, dbias) -> None:
+        G, S, H = dx.shape
+        self.need, self.k = need, k
+        self.dx, self.dh, self.x, self.hp, self.dbias = dx, dh, x, hp, dbias
+        self.w = w_ih.reshape(G, H, -1)
+        self.work = G * H * (x.shape[1] + (hp.shape[1] if hp is not None else 0))  # per row
+        self.gx = xp.empty(x.shape, dx.dtype) if need[0] else None
+        self.ones = xp.ones(S, dx.dtype)
+        self.jobs: list = []
+
+    def _share(self, r):
+        need, k, mm = self.need, self.k, xp.matmul
+        dx = self.dx[:, r]
+        if self.gx is not None:
+            _add_reduce(mm(dx, self.w), 0, out=self.gx[r])
+        gwi = mm(dx.transpose(0, 2, 1), self.x[r]) if need[1 + k] else None
+        gwh = mm(self.dh[:, r].transpose(0, 2, 1), self.hp[r]) if need[2 + k] else None
+        ones, (b0, b1) = self.ones[r], self.dbias
+        gb0 = mm(ones, b0[:, r]) if need[3 + k] else None
+        reuse = b1 is b0 and gb0 is not None            # then result() gives b_hh b_ih's array
+        gb1 = mm(ones, b1[:, r]) if need[4 + k] and not reuse else None
+        return gwi, gwh, (gb0, gb1)
+
+    def add(self, blocks) -> None:
+        """Compute the shares of ``[(rows, here), ...]`` (see ``_blocks``), on a worker unless
+        ``here``."""
+        for rows, here in blocks:
+            if here or (rows.stop - rows.start) * self.work < _SHARE_MIN_WORK:
+                self.jobs.append(threads.Pending(None, [(True, self._share(rows))]))
+            else:
+                self.jobs.append(threads.submit(self._share, rows))
+
+    def wait(self) -> None:
+        """Wait for every share (call before raising: the workers write ``gx``)."""
+        for j in self.jobs:
+            j.wait()
+
+    def result(self, states) -> tuple:
+        """(gx, *states, gW_ih, gW_hh, gb_ih, gb_hh), None where no gradient is wanted."""
+        if not self.jobs:                   # no rows at all: zeros of the right shapes
+            self.add([(slice(0, 0), True)])
+        self.wait()
+        shares = [j.result() for j in self.jobs]
+        need, k = self.need, self.k
+        G, _, H = self.dx.shape
+
+        def total(i, j=None):
+            parts = [sh[i] if j is None else sh[i][j] for sh in shares]
+            if parts[0] is None:
+                return None
+            acc = parts[0]
+            for p in parts[1:]:
+                acc = acc + p
+            return acc.reshape(G * H, -1) if j is None else acc.reshape(G * H)
+
+        out = [self.gx] + [st if need[1 + j] else None for j, st in enumerate(states)]
+        out += [total(0), total(1)]
+        gbi, gbh = total(2, 0), total(2, 1)
+        if need[4 + k] and gbh is None:     # b_hh's gradient is b_ih's (one array for both)
+            gbh = gbi
+        return tuple(out + [gbi, gbh])
 
 
 def rnn_layer(mode: str, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, bs, reverse=False):
