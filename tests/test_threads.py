@@ -8,7 +8,8 @@ import pytest
 
 import numtorch
 from numtorch.backend import threads
-from tests.nn import test_attention, test_conv, test_pool
+from numtorch.ops import rnn
+from tests.nn import test_attention, test_conv, test_pool, test_rnn
 from tests.oracle import test_linalg
 from tests.oracle.harness import Case, check_case
 
@@ -80,6 +81,56 @@ def test_run_keeps_order_and_reraises():
     assert threads.run(lambda s: s.start, parts) == [0, 1, 2]   # the pool still works
 
 
+def test_submit_runs_alongside_and_reraises():
+    before = threads.get_num_threads()
+    try:
+        threads.set_num_threads(2)
+        started, go = threading.Event(), threading.Event()
+
+        def job(x):
+            started.set()
+            assert go.wait(10)      # the caller goes on while the job waits
+            return threading.current_thread().name, x * 2
+        p = threads.submit(job, 21)
+        assert started.wait(10)
+        go.set()
+        name, value = p.result()
+        assert value == 42 and name.startswith("numtorch-op")
+        bad = threads.submit(lambda x: 1 / x, 0)
+        with pytest.raises(ZeroDivisionError):
+            bad.result()
+        bad.wait()                                               # waiting again is fine
+        threads.set_num_threads(1)                               # one thread: runs at once
+        here = threads.submit(lambda x: threading.current_thread().name, None)
+        assert here.result() == threading.current_thread().name
+        with pytest.raises(ZeroDivisionError):
+            threads.submit(lambda x: 1 / x, 0).result()
+    finally:
+        threads.set_num_threads(before)
+
+
+@pytest.fixture
+def recurrences_on_workers(monkeypatch):
+    """Recurrent layers hand every block (of one step and up) to the pool, 2 threads."""
+    before = threads.get_num_threads()
+    monkeypatch.setattr(rnn, "_BLOCK_MIN_STEPS", 1)
+    monkeypatch.setattr(rnn, "_SHARE_MIN_WORK", 1)
+    calls = []
+    real = threads.submit
+    monkeypatch.setattr(threads, "submit", lambda fn, arg: calls.append(1) or real(fn, arg))
+    threads.set_num_threads(2)
+    yield calls
+    threads.set_num_threads(before)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("mode", list(test_rnn.MODES))
+def test_recurrent_layers_on_workers_match_torch(mode, dtype, recurrences_on_workers):
+    test_rnn.parity(mode, dtype, num_layers=2, bidirectional=True)
+    test_rnn.parity(mode, dtype, lengths=[2, 4, 1], bidirectional=True, batch_first=True)
+    assert recurrences_on_workers
+
+
 def test_nested_split_runs_serially(split_everything):
     seen = []
 
@@ -148,7 +199,11 @@ def test_results_do_not_depend_on_the_thread_count(monkeypatch):
     count): the batch splits never change a reduction's order."""
     monkeypatch.setattr(threads, "MIN_WORK", 1)
     monkeypatch.setattr(threads, "MATMUL_MIN_WORK", 1)
-    monkeypatch.setattr(threads, "MATMUL_MIN_ROWS", 1)
+    # blocks of 2 rows and up: NumPy computes a 1-row product with gemv, whose sums run in
+    # another order than gemm's (MATMUL_MIN_ROWS is 8 outside tests)
+    monkeypatch.setattr(threads, "MATMUL_MIN_ROWS", 2)
+    monkeypatch.setattr(rnn, "_BLOCK_MIN_STEPS", 1)
+    monkeypatch.setattr(rnn, "_SHARE_MIN_WORK", 1)
     before = threads.get_num_threads()
 
     def run(n):
@@ -158,10 +213,13 @@ def test_results_do_not_depend_on_the_thread_count(monkeypatch):
         net = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                             nn.Conv2d(4, 5, 3, stride=2), nn.Flatten(), nn.Linear(20, 3))
         lstm = nn.LSTM(6, 7, proj_size=3)
-        x, s = numtorch.randn(7, 3, 10, 10), numtorch.randn(5, 7, 6)
+        gru = nn.GRU(6, 5, bidirectional=True)
+        x, s = numtorch.randn(7, 3, 10, 10), numtorch.randn(9, 7, 6)
         net(x).square().sum().backward()
         lstm(s)[0].square().sum().backward()
-        return [p.grad.numpy().copy() for p in list(net.parameters()) + list(lstm.parameters())]
+        gru(s)[0].square().sum().backward()
+        params = list(net.parameters()) + list(lstm.parameters()) + list(gru.parameters())
+        return [p.grad.numpy().copy() for p in params]
     try:
         one, three = run(1), run(3)
     finally:

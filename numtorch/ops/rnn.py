@@ -73,27 +73,34 @@ def _project(x, w, b, scale, steps):
         x = xa
         w3 = xp.concatenate([w3, b.reshape(G, H, 1) * scale], 2)
     wt = w3.transpose(0, 2, 1)
-    S = x.shape[0]
-    out = xp.empty((G, S, H), xp.result_type(x, wt))
+    out = xp.empty((G, x.shape[0], H), xp.result_type(x, wt))
+
+    def rows(r):
+        xp.matmul(x[r], wt, out=out[:, r])
+    return (out,) + _ahead(rows, steps, x.shape[0], G * H * wt.shape[1])
+
+
+def _ahead(fn, steps, S, work):
+    """Run ``fn(rows)`` for every row a recurrence over ``steps`` will need: the rows of its
+    first block (see ``_blocks``) here, the rest on a worker thread meanwhile (here too when
+    they are fewer than ``_SHARE_MIN_WORK`` / ``work`` rows). Returns (pending, j): the loop
+    must ``pending.wait()`` before it runs the steps after loop index j."""
     ends = sorted(_blocks(steps))
     first = steps[:ends[0] + 1] if ends else ()
     a = min((r[0] for r in first), default=0)
     b = max((r[1] for r in first), default=S)
     rest = slice(b, S) if a == 0 else slice(0, a)       # the rows after the first block
-
-    def rows(r):
-        xp.matmul(x[r], wt, out=out[:, r])
-    if (rest.stop - rest.start) * G * H * wt.shape[1] < _SHARE_MIN_WORK:
-        rows(rest)
+    if (rest.stop - rest.start) * work < _SHARE_MIN_WORK:
+        fn(rest)
         pending = threads.Pending(None, [(True, None)])
     else:
-        pending = threads.submit(rows, rest)
+        pending = threads.submit(fn, rest)
     try:
-        rows(slice(a, b))
+        fn(slice(a, b))
     except BaseException:
         pending.wait()
         raise
-    return out, pending, (ends[0] if ends else 0)
+    return pending, (ends[0] if ends else 0)
 
 
 def _recurrent(w_hh, scale):
@@ -126,19 +133,20 @@ def _prev(seq, init, bs, reverse):
     return xp.concatenate([seq, init])[idx]
 
 
-def _mul_prev(seq, init, bs, reverse, out):
-    """``out *= _prev(seq, init, bs, reverse)``, without building the shifted copy when every
-    step has the same batch size."""
+def _prev_rows(seq, init, bs, reverse, r):
+    """``_prev(seq, init, bs, reverse)[r]`` for a slice of rows ``r``, without building the
+    whole shifted copy when every step has the same batch size."""
     if not _const(bs):
-        out *= _prev(seq, init, bs, reverse)
-        return
+        return _prev(seq, init, bs, reverse)[r]
     S, N = seq.shape[0], init.shape[0]
-    if reverse:
-        out[:S - N] *= seq[N:]
-        out[S - N:] *= init
-    else:
-        out[N:] *= seq[:S - N]
-        out[:N] *= init
+    a, b = r.start, r.stop
+    if reverse:                             # row j enters from row j + N, or from init
+        if b + N <= S:
+            return seq[a + N:b + N]
+        return xp.concatenate([seq[a + N:S], init[max(a, S - N) - (S - N):b - (S - N)]])
+    if a >= N:                              # row j enters from row j - N, or from init
+        return seq[a - N:b - N]
+    return xp.concatenate([init[a:min(b, N)], seq[:max(b - N, 0)]])
 
 
 def _last(bs, reverse, S):
@@ -306,22 +314,29 @@ class LstmLayer(Function):
         N = bs[0] if bs else 0
         dt = x.dtype
         gy, dhs, dcs = _grads_in(gout, S, N, P, H)
-        i, f, g, o = act
-        # every step's factors at once: d(i, f, g) = dc k, (do, dc += ) = dh m
+        f = act[1]
+        # every step's factors: d(i, f, g) = dc k, (do, dc += ) = dh m; the later steps' on a
+        # worker while the recurrence starts
         k = xp.empty((3, S, H), dt)
         m = xp.empty((2, S, H), dt)
-        for sg, other, r in ((i, g, k[0]), (f, None, k[1]), (o, tc, m[0])):
-            xp.subtract(1, sg, out=r)                       # sigmoid' = s (1 - s)
-            r *= sg
-            if other is not None:
-                r *= other
-        _mul_prev(cs, c0, bs, rev, k[1])
-        xp.multiply(g, g, out=k[2])                         # tanh' = 1 - t^2
-        xp.subtract(1, k[2], out=k[2])
-        k[2] *= i
-        xp.multiply(tc, tc, out=m[1])
-        xp.subtract(1, m[1], out=m[1])
-        m[1] *= o
+
+        def factors(r):
+            i, f, g, o = act[:, r]
+            k0, k1, k2, m0, m1 = k[0, r], k[1, r], k[2, r], m[0, r], m[1, r]
+            for sg, other, d in ((i, g, k0), (f, None, k1), (o, tc[r], m0)):
+                xp.subtract(1, sg, out=d)                   # sigmoid' = s (1 - s)
+                d *= sg
+                if other is not None:
+                    d *= other
+            k1 *= _prev_rows(cs, c0, bs, rev, r)
+            xp.multiply(g, g, out=k2)                       # tanh' = 1 - t^2
+            xp.subtract(1, k2, out=k2)
+            k2 *= i
+            xp.multiply(tc[r], tc[r], out=m1)
+            xp.subtract(1, m1, out=m1)
+            m1 *= o
+        steps = _steps(bs, not rev)
+        later, first = _ahead(factors, steps, S, 12 * H)
         buf = xp.empty((5, S, H), dt)                       # d(i, f, g, o), then dc from dh
         d = buf[:4]
         whh = w_hh.reshape(4, H, P)
@@ -330,10 +345,11 @@ class LstmLayer(Function):
         need = ctx.needs_input_grad
         hp = _prev(out[:S * P].reshape(S, P), h0, bs, rev) if need[4] else None
         grads = _GateGrads(need, 2, d, d, x, w_ih, hp, (d, d))
-        steps = _steps(bs, not rev)
         ends = _blocks(steps)
         try:
             for j, (a, b, n) in enumerate(steps):
+                if j > first:                               # factors from a worker
+                    later.wait()
                 dh, dc, bv = dhs[:n], dcs[:n], buf[:, a:b]
                 dh += gy[a:b]
                 if w_hr is None:
@@ -349,6 +365,7 @@ class LstmLayer(Function):
                 if j in ends:
                     grads.add(ends[j])
         except BaseException:
+            later.wait()
             grads.wait()
             raise
         return grads.result((dhs, dcs)) + (_mm(dhy.T, hf) if need[7] else None, None, None)
@@ -439,7 +456,7 @@ class GruLayer(Function):
 
 #: the backward recurrence hands its finished rows to ``_GateGrads`` in up to this many blocks,
 #: of at least ``_BLOCK_MIN_STEPS`` steps each
-_BLOCKS = 4
+_BLOCKS = 8
 _BLOCK_MIN_STEPS = 8
 #: a share of fewer multiply-adds is computed by the caller (handing it off costs ~50 us)
 _SHARE_MIN_WORK = 1 << 20

@@ -203,3 +203,22 @@ def test_training_steps_match_torch():
     np.testing.assert_allclose(losses[1], losses[0], rtol=1e-10)
     for (k, a), (_, b) in zip(sorted(m.state_dict().items()), sorted(tm.state_dict().items())):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-9, atol=1e-12, err_msg=k)
+
+
+def test_prev_rows_is_a_slice_of_the_shifted_states():
+    """ops.rnn._prev_rows (a block of the states entering each row's step) against _prev."""
+    from numtorch.ops import rnn
+    rng = np.random.default_rng(0)
+    for steps, batch, reverse in itertools.product((1, 2, 5), (1, 3), (False, True)):
+        S = steps * batch
+        seq, init = rng.standard_normal((S, 2)), rng.standard_normal((batch, 2))
+        bs = (batch,) * steps
+        full = rnn._prev(seq, init, bs, reverse)
+        for a in range(S + 1):
+            for b in range(a, S + 1):
+                assert np.array_equal(rnn._prev_rows(seq, init, bs, reverse, slice(a, b)),
+                                      full[a:b])
+    bs = (3, 2, 2, 1)                                   # packed: falls back to _prev
+    seq, init = rng.standard_normal((8, 2)), rng.standard_normal((3, 2))
+    assert np.array_equal(rnn._prev_rows(seq, init, bs, True, slice(2, 6)),
+                          rnn._prev(seq, init, bs, True)[2:6])
