@@ -71,9 +71,13 @@ class Linear(Function):
     def backward(ctx: Context, gy):
         x, w = ctx.saved_tensors
         need = ctx.needs_input_grad
-        g2 = gy.reshape(-1, gy.shape[-1]) if gy.ndim != 2 else gy
+        if x.ndim == 2:
+            gx = _mm(gy, w) if need[0] else None
+            gw = _mm(gy.T, x) if need[1] else None
+            return gx, gw, (_add_reduce(gy, 0) if need[2] else None)
+        g2 = gy.reshape(-1, gy.shape[-1])
         gx = _mm(g2, w).reshape(x.shape) if need[0] else None
-        gw = _mm(g2.T, x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x) if need[1] else None
+        gw = _mm(g2.T, x.reshape(-1, x.shape[-1])) if need[1] else None
         gb = _add_reduce(g2, 0) if need[2] else None
         return gx, gw, gb
 
