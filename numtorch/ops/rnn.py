@@ -551,9 +551,9 @@ class _GateGrads:
             parts = [sh[i] if j is None else sh[i][j] for sh in shares]
             if parts[0] is None:
                 return None
-            acc = parts[0]
+            acc = parts[0]                  # a fresh array of ours: summed into in place
             for p in parts[1:]:
-                acc = acc + p
+                acc += p
             return acc.reshape(G * H, -1) if j is None else acc.reshape(G * H)
 
         out = [self.gx] + [st if need[1 + j] else None for j, st in enumerate(states)]
