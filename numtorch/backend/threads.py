@@ -9,7 +9,9 @@ without it numtorch ran them on one core of two.
 others in a small pool of daemon threads, and returns the results in order. Exceptions are
 re-raised in the caller. A call made from inside a worker (nested parallelism) runs serially.
 The pool is created on first use, is sized by :func:`get_num_threads`, and is dropped in a forked
-child (DataLoader workers), which makes its own if it needs one.
+child (DataLoader workers), which makes its own if it needs one. ``submit(fn, arg)`` hands one
+call to a worker and returns at once (a :class:`Pending`), for work that can overlap the
+caller's own (the recurrent layers' weight-gradient products during their recurrence).
 
 BLAS: numtorch owns the parallelism. On import it sets NumPy's bundled OpenBLAS to one thread
 and splits large matrix products itself (:func:`matmul`: blocks of rows, or of the leading batch

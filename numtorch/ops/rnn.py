@@ -10,11 +10,17 @@ Layout shared by the three (S rows, N sequences, I inputs, H hidden, P = proj_si
           (a Function returns one array); ``rnn_layer`` hands back views of the parts.
 
 Gate arrays are gate-major, (G, S, H), so that every gate of a step is one contiguous block. The
-input projection of all steps is one (batched) matrix product; each step then costs one (n, P) x
-(G, P, H) product and a handful of in-place ufuncs. Backward precomputes every step's local
-derivative factors at once, runs the recurrence collecting the pre-activation gradients of all
-steps in one (G, S, H) array, and turns them into dx, dW_ih, dW_hh and the biases with one
-matrix product each.
+input projection of all steps is one (batched) matrix product per block of rows; each step then
+costs one (n, P) x (G, P, H) product and a handful of in-place ufuncs. Backward precomputes
+every step's local derivative factors, runs the recurrence collecting the pre-activation
+gradients of all steps in one (G, S, H) array, and turns them into dx, dW_ih, dW_hh and the
+biases block by block (``_GateGrads``).
+
+Overlap: what is not on the recurrence's critical path runs on a worker thread
+(``threads.submit``) while the recurrence goes on: the projection rows and backward factors
+after the first block of steps, and each finished block's share of the weight gradients. The
+blocks (``_blocks``) depend on the shapes alone and every share is the same NumPy calls on any
+thread, so the bits do not depend on the thread count.
 
 NOTE: gate-major beats a step-major (S, 4H) layout here: with OpenBLAS, four (n, P) x (P, H)
 products per step were faster than one (n, P) x (P, 4H) (about 40 us vs 50 us at n=32, P=H=128,
