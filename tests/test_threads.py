@@ -117,7 +117,12 @@ def recurrences_on_workers(monkeypatch):
     monkeypatch.setattr(rnn, "_SHARE_MIN_WORK", 1)
     calls = []
     real = threads.submit
-    monkeypatch.setattr(threads, "submit", lambda fn, arg: calls.append(1) or real(fn, arg))
+
+    def submit(fn, arg, here=False):
+        if not here:
+            calls.append(1)             # handed to the pool
+        return real(fn, arg, here)
+    monkeypatch.setattr(threads, "submit", submit)
     threads.set_num_threads(2)
     yield calls
     threads.set_num_threads(before)

@@ -113,11 +113,8 @@ def run(roots, retain_graph: bool, capture=None, accumulate: bool = True):
             g = _node_extras(node, g, capture, capture_nodes)
         if node.freed:
             raise RuntimeError(_FREED)
-        versions = node._versions
-        if versions is not None:
-            for vc, version, _ in versions:
-                if vc[0] != version:
-                    _check_versions(node)       # raises, naming the tensor
+        if node._versions is not None:
+            _check_versions(node)
         gin = _checked_backward(node, g) if anomaly else node.fn.backward(node, g)
         if gin.__class__ is not tuple:
             gin = (gin,)

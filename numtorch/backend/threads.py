@@ -242,14 +242,16 @@ class Pending:
         return value
 
 
-def submit(fn, arg) -> Pending:
+def submit(fn, arg, here: bool = False) -> Pending:
     """Start ``fn(arg)`` on a worker thread and return at once, so the caller can go on with
     other work meanwhile (overlapping, say, the weight-gradient products of a recurrent layer
-    with its backward recurrence). It runs here and now instead when there is one thread, when
-    called from a worker, or when OpenBLAS keeps its own threads. ``fn`` should spend its time
-    in long NumPy calls, which release the GIL. The caller must ``wait`` for every Pending
-    before it lets go of arrays the call writes, even when it fails itself."""
-    if get_num_threads() < 2 or _BLAS_THREADS > 1 or getattr(_local, "inside", False):
+    with its backward recurrence). It runs here and now instead when ``here`` is true (the job
+    is too small to hand off), when there is one thread, when called from a worker, or when
+    OpenBLAS keeps its own threads; its exception is then raised by ``result()`` all the same.
+    ``fn`` should spend its time in long NumPy calls, which release the GIL. The caller must
+    ``wait`` for every Pending before it lets go of arrays the call writes, even when it fails
+    itself."""
+    if here or get_num_threads() < 2 or _BLAS_THREADS > 1 or getattr(_local, "inside", False):
         try:
             box = [(True, fn(arg))]
         except Exception as e:  # noqa: BLE001  (raised by result(), as from a worker)

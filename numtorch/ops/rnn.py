@@ -66,7 +66,7 @@ def _project(x, w, b, scale, steps):
     """x W^T + b for all rows, gate-major: (G, S, H), each gate's rows scaled by ``scale``; the
     bias rides along as a column of ones in x. Returns (array, pending): the rows of the first
     block of ``steps`` (see ``_blocks``) are computed here, the others on a worker thread
-    meanwhile, so the recurrence must ``pending.wait()`` before it goes past that block (the
+    meanwhile, so the recurrence must ``pending.result()`` before it goes past that block (the
     loop index of its last step, the third value returned). Each row is one product, whoever
     computes it."""
     G = scale.shape[0]
@@ -90,17 +90,14 @@ def _ahead(fn, steps, S, work):
     """Run ``fn(rows)`` for every row a recurrence over ``steps`` will need: the rows of its
     first block (see ``_blocks``) here, the rest on a worker thread meanwhile (here too when
     they are fewer than ``_SHARE_MIN_WORK`` / ``work`` rows). Returns (pending, j): the loop
-    must ``pending.wait()`` before it runs the steps after loop index j."""
+    must ``pending.result()`` (which re-raises the worker's error) before it runs the steps
+    after loop index j."""
     ends = sorted(_blocks(steps))
     first = steps[:ends[0] + 1] if ends else ()
     a = min((r[0] for r in first), default=0)
     b = max((r[1] for r in first), default=S)
     rest = slice(b, S) if a == 0 else slice(0, a)       # the rows after the first block
-    if (rest.stop - rest.start) * work < _SHARE_MIN_WORK:
-        fn(rest)
-        pending = threads.Pending(None, [(True, None)])
-    else:
-        pending = threads.submit(fn, rest)
+    pending = threads.submit(fn, rest, here=(rest.stop - rest.start) * work < _SHARE_MIN_WORK)
     try:
         fn(slice(a, b))
     except BaseException:
@@ -282,7 +279,7 @@ class LstmLayer(Function):
         ph, pc, pn = h0, c0, N
         for j, (a, b, n) in enumerate(steps):
             if j > first:                                   # act's rows from a worker
-                rest.wait()
+                rest.result()
             h, c, g, p = _entering(ph, h0, n, pn), _entering(pc, c0, n, pn), act[:, a:b], hw[:, :n]
             xp.matmul(h, whh, out=p)
             g += p
@@ -355,7 +352,7 @@ class LstmLayer(Function):
         try:
             for j, (a, b, n) in enumerate(steps):
                 if j > first:                               # factors from a worker
-                    later.wait()
+                    later.result()
                 dh, dc, bv = dhs[:n], dcs[:n], buf[:, a:b]
                 dh += gy[a:b]
                 if w_hr is None:
@@ -403,7 +400,7 @@ class GruLayer(Function):
         prev, pn = h0, N
         for j, (a, b, n) in enumerate(steps):
             if j > first:                                   # act's rows from a worker
-                rest.wait()
+                rest.result()
             h, g, yr = _entering(prev, h0, n, pn), act[:, a:b], y[a:b]
             ghr = gh[:, a:b] if train else gh[:, :n]
             xp.matmul(h, whh, out=ghr)
@@ -468,11 +465,12 @@ _BLOCK_MIN_STEPS = 8
 _SHARE_MIN_WORK = 1 << 20
 
 
+@lru_cache(maxsize=256)
 def _blocks(steps) -> dict:
     """Cut a recurrence's steps (in the order it runs them) into runs of consecutive steps:
     {loop index of a run's last step: [(rows, here), ...]}. The last run is cut in two halves
     of rows, one to be computed by the caller (``here``), the other by a worker. Depends on
-    the shapes alone."""
+    the shapes alone (cached: callers only read it)."""
     T = len(steps)
     if not T:
         return {}
@@ -534,10 +532,8 @@ class _GateGrads:
         """Compute the shares of ``[(rows, here), ...]`` (see ``_blocks``), on a worker unless
         ``here``."""
         for rows, here in blocks:
-            if here or (rows.stop - rows.start) * self.work < _SHARE_MIN_WORK:
-                self.jobs.append(threads.Pending(None, [(True, self._share(rows))]))
-            else:
-                self.jobs.append(threads.submit(self._share, rows))
+            small = (rows.stop - rows.start) * self.work < _SHARE_MIN_WORK
+            self.jobs.append(threads.submit(self._share, rows, here=here or small))
 
     def wait(self) -> None:
         """Wait for every share (call before raising: the workers write ``gx``)."""
