@@ -35,7 +35,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from ..autograd.function import Context, Function
-from ..backend import threads
+from ..backend import jit, threads
 from ..backend.threads import matmul as _mm
 
 xp = Context.xp
@@ -276,12 +276,19 @@ class LstmLayer(Function):
         tc = xp.empty((S if train else N, H), dt)           # tanh(c)
         hf = None if whr is None else xp.empty((S if train else N, H), dt)  # o tanh(c)
         tmp, hw = xp.empty((N, H), dt), xp.empty((4, N, H), dt)
+        kern = _lstm_kernels(dt, w_hr)
+        if kern is not None:
+            c0 = xp.ascontiguousarray(c0)
         ph, pc, pn = h0, c0, N
         for j, (a, b, n) in enumerate(steps):
             if j > first:                                   # act's rows from a worker
                 rest.result()
             h, c, g, p = _entering(ph, h0, n, pn), _entering(pc, c0, n, pn), act[:, a:b], hw[:, :n]
             xp.matmul(h, whh, out=p)
+            if kern is not None:                            # the rest in one compiled pass
+                ph, pc, pn = y[a:b], cs[a:b], n
+                kern.lstm_forward_step(act, a, hw, c, pc, tc[a:b] if train else tc[:n], ph)
+                continue
             g += p
             xp.tanh(g, out=g)
             g *= scale
@@ -317,6 +324,9 @@ class LstmLayer(Function):
         N = bs[0] if bs else 0
         dt = x.dtype
         gy, dhs, dcs = _grads_in(gout, S, N, P, H)
+        kern = _lstm_kernels(dt, w_hr)
+        if kern is not None:
+            return _lstm_backward_compiled(ctx, kern, gy, dhs, dcs)
         f = act[1]
         # every step's factors: d(i, f, g) = dc k, (do, dc += ) = dh m; the later steps' on a
         # worker while the recurrence starts
@@ -372,6 +382,47 @@ class LstmLayer(Function):
             grads.wait()
             raise
         return grads.result((dhs, dcs)) + (_mm(dhy.T, hf) if need[7] else None, None, None)
+
+
+def _lstm_kernels(dt, w_hr):
+    """The compiled step kernels (ops/_rnn_jit.py) when they apply to this layer: float32, no
+    projection, kernels enabled (backend/jit.py); else None and the NumPy path runs."""
+    if dt != xp.float32 or w_hr is not None:
+        return None
+    return jit.load("numtorch.ops._rnn_jit")
+
+
+def _lstm_backward_compiled(ctx, kern, gy, dhs, dcs):
+    """LstmLayer.backward with the compiled step kernel: one product and one kernel call per
+    step (the kernel computes the local derivatives itself, so no factors are precomputed)."""
+    x, w_ih, w_hh, _, out, act, cs, tc, _, h0, c0 = ctx.saved_tensors
+    S, P = x.shape[0], w_hh.shape[1]
+    H = w_hh.shape[0] // 4
+    bs, rev = ctx.bs, ctx.reverse
+    N = bs[0] if bs else 0
+    d = xp.empty((4, S, H), x.dtype)                    # d(i, f, g, o) pre-activation
+    whh = w_hh.reshape(4, H, P)
+    hw = xp.empty((4, N, P), x.dtype)
+    need = ctx.needs_input_grad
+    hp = _prev(out[:S * P].reshape(S, P), h0, bs, rev) if need[4] else None
+    grads = _GateGrads(need, 2, d, d, x, w_ih, hp, (d, d))
+    steps = _steps(bs, not rev)
+    ends = _blocks(steps)
+    pn = 0
+    try:
+        for j, (a, b, n) in enumerate(steps):
+            cp = _prev_rows(cs, c0, bs, rev, slice(a, b))
+            kern.lstm_backward_step(act, a, tc, cp, hw, pn, dhs, gy, dcs, d)
+            xp.matmul(d[:, a:b], whh, out=hw[:, :n])
+            pn = n
+            if j in ends:
+                grads.add(ends[j])
+        if steps:       # each row of hw last holds its sequence's first step's d W_hh: h0's grad
+            _add_reduce(hw, 0, out=dhs)
+    except BaseException:
+        grads.wait()
+        raise
+    return grads.result((dhs, dcs)) + (None, None, None)
 
 
 class GruLayer(Function):

@@ -222,3 +222,121 @@ def test_prev_rows_is_a_slice_of_the_shifted_states():
     seq, init = rng.standard_normal((8, 2)), rng.standard_normal((3, 2))
     assert np.array_equal(rnn._prev_rows(seq, init, bs, True, slice(2, 6)),
                           rnn._prev(seq, init, bs, True)[2:6])
+
+
+# --- the LSTM's compiled step kernels (ops/_rnn_jit.py, numba) and its NumPy path -----------
+
+@pytest.fixture
+def lstm_numpy_path():
+    """Compiled kernels off: the LSTM runs its NumPy path."""
+    from numtorch.backend import jit
+    before = jit.set_enabled(False)
+    yield
+    if before:
+        jit.set_enabled(True)
+
+
+@pytest.fixture
+def lstm_kernel_calls(monkeypatch):
+    """Compiled kernels on (skipped without numba); counts the calls of each step kernel."""
+    pytest.importorskip("numba")
+    from numtorch.backend import jit
+    before = jit.set_enabled(True)
+    kern = jit.load("numtorch.ops._rnn_jit")
+    calls = {"lstm_forward_step": 0, "lstm_backward_step": 0}
+    for name in calls:
+        real = getattr(kern, name)
+
+        def counted(*args, _real=real, _name=name):
+            calls[_name] += 1
+            return _real(*args)
+        monkeypatch.setattr(kern, name, counted)
+    yield calls
+    jit.set_enabled(before)
+
+
+LSTM_CASES = [dict(num_layers=2, bidirectional=True), dict(bias=False, batch_first=True),
+              dict(init=False, num_layers=2), dict(batched=False, bidirectional=True),
+              dict(lengths=[2, 4, 1], bidirectional=True, batch_first=True),
+              dict(lengths=[3, 1, 4], init=False)]
+
+
+@pytest.mark.parametrize("case", range(len(LSTM_CASES)))
+def test_lstm_numpy_path_matches_torch(case, lstm_numpy_path):
+    """The path taken without numba (or with NUMTORCH_JIT=0), float32."""
+    parity("LSTM", "float32", **LSTM_CASES[case])
+
+
+@pytest.mark.parametrize("case", range(len(LSTM_CASES)))
+def test_lstm_kernels_match_torch(case, lstm_kernel_calls):
+    parity("LSTM", "float32", **LSTM_CASES[case])
+    assert lstm_kernel_calls["lstm_forward_step"] and lstm_kernel_calls["lstm_backward_step"]
+
+
+def test_lstm_kernels_not_used_for_float64_or_projection(lstm_kernel_calls):
+    parity("LSTM", "float64", num_layers=2)
+    parity("LSTM_PROJ", "float32", bidirectional=True)
+    assert lstm_kernel_calls == {"lstm_forward_step": 0, "lstm_backward_step": 0}
+
+
+def test_lstm_kernels_match_torch_at_benchmark_size(lstm_kernel_calls):
+    """Wide enough (H = 128) that the kernels' vectorised loops run, not just their tails."""
+    global I, H, T, N
+    saved = I, H, T, N
+    I, H, T, N = 32, 128, 12, 16
+    try:
+        parity("LSTM", "float32", bidirectional=True)
+        parity("LSTM", "float32", lengths=list(range(12, 4, -1)) * 2, init=False)
+    finally:
+        I, H, T, N = saved
+    assert lstm_kernel_calls["lstm_backward_step"]
+
+
+def test_lstm_backward_kernel_equals_numpy_backward_bit_for_bit(lstm_kernel_calls):
+    """Same forward (the NumPy path's): the kernel's backward gives the NumPy backward's bits,
+    packed and padded, both directions."""
+    from numtorch.backend import jit
+    rng = np.random.default_rng(5)
+    m = nt.nn.LSTM(6, 40, bidirectional=True)
+    x = rng.standard_normal((7, 5, 6)).astype("float32")
+    g = rng.standard_normal((7, 5, 80)).astype("float32")
+    for lengths in (None, [7, 3, 5, 1, 2]):
+        grads = []
+        for compiled in (False, True):
+            m.zero_grad()
+            xt = nt.tensor(x, requires_grad=True)
+            inp = xt if lengths is None else nt.nn.utils.rnn.pack_padded_sequence(
+                xt, lengths, enforce_sorted=False)
+            jit.set_enabled(False)
+            out, (h, c) = m(inp)
+            if lengths is not None:
+                out = nt.nn.utils.rnn.pad_packed_sequence(out, total_length=7)[0]
+            jit.set_enabled(compiled)
+            ((out * nt.tensor(g)).sum() + h.sum() + (c * c).sum()).backward()
+            grads.append([xt.grad.numpy().copy()] + [p.grad.numpy().copy()
+                                                      for p in m.parameters()])
+        for a, b in zip(*grads):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_jit_tanh_within_7_ulp():
+    pytest.importorskip("numba")
+    from numtorch.ops import _rnn_jit
+    x = np.linspace(-12, 12, 200_001, dtype=np.float32)
+    x = np.concatenate([x, np.float32([0, -0.0, 1e-30, -1e-6, np.inf, -np.inf])])
+    ours = np.array([_rnn_jit._tanh(v) for v in x[::50]] +
+                    [_rnn_jit._tanh(v) for v in x[-6:]], dtype=np.float64)
+    xs = np.concatenate([x[::50], x[-6:]]).astype(np.float64)
+    exact = np.tanh(xs)
+    ulp = np.spacing(np.abs(exact).astype(np.float32)).astype(np.float64)
+    assert np.all(np.abs(ours - exact) <= 7 * ulp)
+    assert np.isnan(_rnn_jit._tanh(np.float32("nan")))
+
+
+def test_lstm_kernels_propagate_nan(lstm_kernel_calls):
+    m = nt.nn.LSTM(3, 20)
+    x = np.ones((4, 2, 3), np.float32)
+    x[1, 0, 2] = np.nan
+    out = m(nt.tensor(x))[0].detach().numpy()
+    assert np.isnan(out[1:, 0]).all() and not np.isnan(out[0]).any() and \
+        not np.isnan(out[:, 1]).any()
