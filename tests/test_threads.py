@@ -136,6 +136,39 @@ def test_recurrent_layers_on_workers_match_torch(mode, dtype, recurrences_on_wor
     assert recurrences_on_workers
 
 
+def test_steal_runs_a_queued_call_here_once():
+    before = threads.get_num_threads()
+    try:
+        threads.set_num_threads(2)
+        started, go = threading.Event(), threading.Event()
+        ran = []
+
+        def block(_):
+            started.set()
+            assert go.wait(10)
+
+        def job(x):
+            ran.append(threading.current_thread().name)
+            return x + 1
+        busy = threads.submit(block, None)          # keeps the one worker busy
+        assert started.wait(10)
+        queued, failing = threads.submit(job, 1), threads.submit(lambda x: 1 / x, 0)
+        assert queued.handed_off and not busy.steal()   # running already: not stolen
+        assert queued.steal() and not queued.handed_off and not queued.steal()
+        assert queued.result() == 2 and ran == [threading.current_thread().name]
+        assert failing.steal()
+        with pytest.raises(ZeroDivisionError):
+            failing.result()
+        go.set()
+        busy.result()
+        done = threads.submit(job, 5)
+        assert done.result() == 6 and not done.steal()
+        assert len(ran) == 2 and ran[1].startswith("numtorch-op")   # the worker skipped job 1
+        assert not threads.submit(job, 0, here=True).steal()
+    finally:
+        threads.set_num_threads(before)
+
+
 def test_nested_split_runs_serially(split_everything):
     seen = []
 

@@ -76,6 +76,10 @@ def set_num_threads(n: int) -> None:
         _pool = None
 
 
+class _Stolen(Exception):
+    """Raised in a worker by a submitted call that its caller took back to run itself."""
+
+
 class _Pool:
     """``size`` daemon threads taking ``(fn, part, done, box)`` tasks from one queue."""
 
@@ -95,9 +99,12 @@ class _Pool:
                 return
             fn, part, done, box = task
             try:
-                box.append((True, fn(part)))
+                value = (True, fn(part))
+            except _Stolen:             # a submit()ted call its caller ran (Pending.steal)
+                continue
             except BaseException as e:  # noqa: BLE001  (re-raised in the caller)
-                box.append((False, e))
+                value = (False, e)
+            box.append(value)
             done.release()
 
     def stop(self):
@@ -222,10 +229,31 @@ def run(fn, parts) -> list:
 class Pending:
     """The result of a call that :func:`submit` handed to a worker thread."""
 
-    __slots__ = ("_done", "_box")
+    __slots__ = ("_done", "_box", "_call")
 
-    def __init__(self, done, box) -> None:
-        self._done, self._box = done, box
+    def __init__(self, done, box, call=None) -> None:
+        self._done, self._box, self._call = done, box, call
+
+    @property
+    def handed_off(self) -> bool:
+        """True while the call is a worker's (queued or running) and not yet waited for."""
+        return self._done is not None
+
+    def steal(self) -> bool:
+        """Run the call here if no worker has started it yet (the caller has nothing else to
+        do but wait: the last shares of a recurrent layer's backward). True if it ran here."""
+        call, self._call = self._call, None
+        if call is None or self._done is None:
+            return False
+        fn, arg, claim = call
+        if not claim.acquire(blocking=False):
+            return False
+        try:
+            self._box.append((True, fn(arg)))
+        except Exception as e:  # noqa: BLE001  (raised by result(), as from a worker)
+            self._box.append((False, e))
+        self._done = None
+        return True
 
     def wait(self) -> None:
         """Block until the call has finished (returns even when it raised)."""
@@ -261,8 +289,14 @@ def submit(fn, arg, here: bool = False) -> Pending:
     done = threading.Lock()
     done.acquire()
     box: list = []
-    pool.tasks.put((fn, arg, done, box))
-    return Pending(done, box)
+    claim = threading.Lock()        # taken by whoever runs the call: a worker or steal()
+
+    def call(a):
+        if not claim.acquire(blocking=False):
+            raise _Stolen
+        return fn(a)
+    pool.tasks.put((call, arg, done, box))
+    return Pending(done, box, (fn, arg, claim))
 
 
 def matmul(a, b, out=None):

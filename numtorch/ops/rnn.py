@@ -595,6 +595,9 @@ class _GateGrads:
         """(gx, *states, gW_ih, gW_hh, gb_ih, gb_hh), None where no gradient is wanted."""
         if not self.jobs:                   # no rows at all: zeros of the right shapes
             self.add([(slice(0, 0), True)])
+        for job in reversed([j for j in self.jobs if j.handed_off]):
+            if not job.steal():             # shares no worker has started are computed here
+                break
         self.wait()
         shares = [j.result() for j in self.jobs]
         need, k = self.need, self.k
