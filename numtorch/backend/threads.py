@@ -260,6 +260,7 @@ class Pending:
         if self._done is not None:
             self._done.acquire()
             self._done = None
+        self._call = None           # (it may refer to the caller's objects, which refer to us)
 
     def result(self):
         """The call's return value (waiting for it); its exception is raised here."""
