@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 
 from ..autograd.function import Context, Function
-from ..backend import threads
+from ..backend import jit, threads
 
 xp = Context.xp
 
@@ -245,6 +245,9 @@ class MaxPool(Function):
 
     @staticmethod
     def forward(ctx: Context, x, wins, with_indices=False):
+        kern = None if with_indices else _pool_kernels(x, wins)
+        if kern is not None:
+            return _max_pool2d_compiled(ctx, kern, x, wins)
         kind = x.dtype.kind
         low = -xp.inf if kind == "f" else xp.iinfo(x.dtype).min
         a = _pad(x, wins, low)
@@ -274,11 +277,14 @@ class MaxPool(Function):
         if with_indices:
             ctx.indices = _flat_indices(offsets, wins, x.shape[:x.ndim - nd])
         ctx.wins, ctx.offsets, ctx.shape, ctx.parts = wins, offsets, x.shape, parts
+        ctx.kern = None
         return y if y.base is None else xp.ascontiguousarray(y)
 
     @staticmethod
     def backward(ctx: Context, gy):
         wins, offsets, parts = ctx.wins, ctx.offsets, ctx.parts
+        if ctx.kern is not None:
+            return _max_unpool2d_compiled(ctx, gy)
         nd = len(wins)
         shape = list(ctx.shape[:len(ctx.shape) - nd]) + [w.o for w in wins]
         for i in range(nd):
@@ -289,6 +295,44 @@ class MaxPool(Function):
         gx = xp.empty(shape, gy.dtype)
         threads.run(lambda s: _max_scatter(gy[s], [o[s] for o in offsets], wins, gx[s]), parts)
         return _crop(gx, wins)
+
+
+def _pool_kernels(x, wins):
+    """The compiled 2-D max-pooling kernels (ops/_pool_jit.py) when they apply: float32 or
+    float64, two pooled axes with at least one leading axis, sliding windows of at most 11 x 11
+    with no padding, dilation or ceil-mode overhang, and kernels enabled; else None."""
+    if len(wins) != 2 or x.ndim < 3 or x.dtype.kind != "f" or x.dtype.itemsize < 4:
+        return None
+    for w in wins:
+        if w.start is not None or w.p or w.right or w.d != 1 or w.k > 11 or not w.o:
+            return None
+    return jit.load("numtorch.ops._pool_jit")
+
+
+def _max_pool2d_compiled(ctx, kern, x, wins):
+    """MaxPool.forward through the kernel; the planes are split across the threads."""
+    lead, (wh, ww) = x.shape[:-2], wins
+    xs = xp.ascontiguousarray(x).reshape(-1, wh.n, ww.n)
+    P = xs.shape[0]
+    y = xp.empty((P, wh.o, ww.o), x.dtype)
+    pos = xp.empty(y.shape, xp.int8)
+    geo = (wh.k, ww.k, wh.s, ww.s)
+    f = kern.max_pool2d_forward(*geo)
+    parts = threads.split(P, xs.size)
+    threads.run(lambda r: f(xs[r], y[r], pos[r]), parts)
+    if ctx.needs_input_grad:
+        ctx.kern, ctx.pos, ctx.shape, ctx.parts, ctx.geo = kern, pos, x.shape, parts, geo
+        ctx.wins = ctx.offsets = None
+    return y.reshape(lead + y.shape[1:])
+
+
+def _max_unpool2d_compiled(ctx, gy):
+    """MaxPool.backward through the kernel: gy added at each window's winner."""
+    pos, f = ctx.pos, ctx.kern.max_pool2d_backward(*ctx.geo)
+    gx = xp.empty((pos.shape[0],) + ctx.shape[-2:], gy.dtype)
+    g = xp.ascontiguousarray(gy).reshape(pos.shape)
+    threads.run(lambda r: f(g[r], pos[r], gx[r]), ctx.parts)
+    return gx.reshape(ctx.shape)
 
 
 def _pooled_shape(shape, wins):

@@ -389,3 +389,83 @@ def test_bad_input_raises_like_torch(expr):
     ours, ref = errors
     assert type(ours) is type(ref), (ours, ref)
     assert str(ours) == str(ref)
+
+
+# ---- the compiled 2-D max pooling (ops/_pool_jit.py) and the NumPy path it stands in for -------
+def _transposed(*shape):
+    """A non-contiguous input: (N, C, W, H) values seen as (N, C, H, W)."""
+    def make(rng, dtype):
+        return [np.swapaxes(rng.standard_normal(shape).astype(dtype), -1, -2)]
+    return make
+
+
+KERNEL_CASES = register(
+    *_grid("F.max_pool2d_windows", lambda lib, x, **kw: F(lib).max_pool2d(x, **kw),
+           [dict(kernel_size=3, stride=1), dict(kernel_size=2, stride=3),
+            dict(kernel_size=(3, 2), stride=(2, 3)), dict(kernel_size=(1, 4), stride=(2, 1))],
+           [("ties", ties(2, 3, 8, 9)), ("distinct", distinct(2, 3, 8, 9))]),
+    Case("F.max_pool2d_k2_nan_noindex", lambda lib, x: F(lib).max_pool2d(x, 2),
+         make=with_nan(2, 3, 6, 8)),
+    Case("F.max_pool2d_k3s1_nan_noindex", lambda lib, x: F(lib).max_pool2d(x, 3, 1),
+         make=with_nan(2, 3, 6, 7)),
+    Case("F.max_pool2d_neginf_noindex", lambda lib, x: F(lib).max_pool2d(x, 2),
+         make=neg_inf(2, 3, 6, 6)),
+    Case("F.max_pool2d_noncontiguous", lambda lib, x: F(lib).max_pool2d(x, 2),
+         make=_transposed(2, 3, 8, 6)),
+    Case("nn.MaxPool2d_5d_lead", lambda lib, x: lib.nn.MaxPool2d(2)(x.reshape(6, 8, 6)),
+         shapes=[(2, 3, 8, 6)]),
+)
+MAX2D_PATHS = KERNEL_CASES + [c for c in CASES if c.name.startswith(("F.max_pool2d_0",
+                                                                     "F.max_pool2d_lenet"))]
+
+
+@pytest.fixture(params=["compiled", "numpy"])
+def pool_path(request):
+    """Run with the compiled kernels on (skipped without numba), then off; on means they are
+    used: the kernel counts its calls."""
+    from numtorch.backend import jit
+    if request.param == "numpy":
+        before = jit.set_enabled(False)
+        yield None
+        jit.set_enabled(before)
+        return
+    pytest.importorskip("numba")
+    before = jit.set_enabled(True)
+    kern = jit.load("numtorch.ops._pool_jit")
+    calls = []
+    real = kern.max_pool2d_forward
+    kern.max_pool2d_forward = lambda *geo: (calls.append(geo), real(*geo))[1]
+    try:
+        yield calls
+    finally:
+        kern.max_pool2d_forward = real
+        jit.set_enabled(before)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("case", MAX2D_PATHS, ids=lambda c: c.name)
+def test_max_pool2d_paths_match_torch(case, dtype, pool_path):
+    check_case(case, dtype)
+    if pool_path is not None:
+        assert pool_path, "the compiled kernel was not used"
+
+
+@pytest.mark.parametrize("case", [c for c in KERNEL_CASES if c.name.endswith("_distinct")],
+                         ids=lambda c: c.name)
+def test_max_pool2d_kernel_gradcheck(case, pool_path):
+    gradcheck_case(case)
+
+
+def test_max_pool2d_kernel_not_used_where_it_does_not_apply(pool_path):
+    if pool_path is None:
+        pytest.skip("kernels off")
+    for kw in (dict(kernel_size=2, padding=1), dict(kernel_size=2, dilation=2),
+               dict(kernel_size=3, stride=2, ceil_mode=True), dict(kernel_size=12),
+               dict(kernel_size=2, return_indices=True)):
+        F(nt).max_pool2d(nt.randn(2, 3, 12, 12), **kw)
+    F(nt).max_pool2d(nt.randn(2, 3, 8, 8).to(nt.float16), 2)
+    F(nt).max_pool2d(nt.randint(0, 9, (2, 3, 8, 8)), 2)
+    F(nt).max_pool1d(nt.randn(2, 3, 8), 2)
+    F(nt).max_pool3d(nt.randn(1, 2, 4, 4, 4), 2)
+    F(nt).adaptive_max_pool2d(nt.randn(1, 2, 8, 8), 3)        # (8 -> 4 pools 2 x 2: kernel)
+    assert not pool_path
