@@ -14,7 +14,7 @@ PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[vision,plots,progress]'
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[vision,plots,progress,jit]'
 
 if [ "${1:-}" = "--examples" ]; then
     for example in xor regression_231 linear_regression manual_backprop mlp; do
