@@ -11,7 +11,8 @@ re-raised in the caller. A call made from inside a worker (nested parallelism) r
 The pool is created on first use, is sized by :func:`get_num_threads`, and is dropped in a forked
 child (DataLoader workers), which makes its own if it needs one. ``submit(fn, arg)`` hands one
 call to a worker and returns at once (a :class:`Pending`), for work that can overlap the
-caller's own (the recurrent layers' weight-gradient products during their recurrence).
+caller's own (the recurrent layers' weight-gradient products during their recurrence); its
+``steal()`` takes a call back to run in the caller when no worker has started it yet.
 
 BLAS: numtorch owns the parallelism. On import it sets NumPy's bundled OpenBLAS to one thread
 and splits large matrix products itself (:func:`matmul`: blocks of rows, or of the leading batch
@@ -248,11 +249,14 @@ class Pending:
         fn, arg, claim = call
         if not claim.acquire(blocking=False):
             return False
+        self._done = None           # (no worker will release it now)
         try:
             self._box.append((True, fn(arg)))
         except Exception as e:  # noqa: BLE001  (raised by result(), as from a worker)
             self._box.append((False, e))
-        self._done = None
+        except BaseException as e:
+            self._box.append((False, e))
+            raise
         return True
 
     def wait(self) -> None:

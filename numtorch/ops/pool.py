@@ -5,6 +5,10 @@ one axis at a time (the last first), looping over the few kernel offsets of that
 strided views: no loop over pixels. Max pooling keeps, per axis, the offset of the winner; the
 backward scatters the gradient back one axis at a time through those offsets.
 
+Compiled kernels: with numba (backend/jit.py), 2-D max pooling without padding, dilation or
+ceil-mode overhang runs one kernel per direction (ops/_pool_jit.py) instead of the per-axis
+passes; same winners, by the rule below.
+
 NOTE: torch's CPU kernels scan a window in row-major order and take a value when
 ``v > max or isnan(v)``: ties go to the first maximum, NaN to the last NaN, and a window with
 nothing above -inf keeps its first in-bounds position. The same rule applied axis by axis (last

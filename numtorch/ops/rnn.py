@@ -27,6 +27,11 @@ products per step were faster than one (n, P) x (P, 4H) (about 40 us vs 50 us at
 float32, one thread), and the same held for the backward's (n, 4H) x (4H, P). Per-step products
 write into preallocated buffers (``out=``).
 
+Compiled kernels: with numba (backend/jit.py), a float32 LSTM without projection does each
+step's element-wise work in one kernel call (ops/_rnn_jit.py) instead of ~10 ufuncs; the
+backward kernel derives the local factors itself, so they are not precomputed. Everything else
+here is the same on both paths.
+
 NOTE: the gates use tanh only: sigmoid(z) = (1 + tanh(z / 2)) / 2. Halving the sigmoid gates'
 weight rows up front makes a step's activations one tanh call and one affine fix-up.
 """
