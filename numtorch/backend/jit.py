@@ -10,8 +10,9 @@ compiled on its first call for each dtype signature (a second or two; nothing is
 
 Install the kernels with ``pip install numtorch[jit]`` (``numba``).
 
-Profiling decided where kernels go (docs/performance.md): so far only the LSTM's per-step
-element-wise work, ~10 small ufunc calls per step that a fused loop does in one.
+Profiling decided where kernels go (docs/performance.md): so far the LSTM's per-step
+element-wise work (~10 small ufunc calls per step that a fused loop does in one) and 2-D max
+pooling (one pass per direction instead of ~10 strided ones).
 """
 from __future__ import annotations
 
