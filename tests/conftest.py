@@ -29,3 +29,32 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def kernels_off():
+    """Compiled kernels (backend/jit.py) off for the test: ops run their NumPy paths."""
+    from numtorch.backend import jit
+    before = jit.set_enabled(False)
+    yield
+    jit.set_enabled(before)
+
+
+@pytest.fixture
+def kernel_calls(monkeypatch):
+    """Compiled kernels on for the test (skipped without numba). ``kernel_calls(module,
+    *names)`` returns a dict that counts the calls of those functions of the kernel module."""
+    pytest.importorskip("numba")
+    from numtorch.backend import jit
+    before = jit.set_enabled(True)
+
+    def count(module, *names):
+        kern, calls = jit.load(module), dict.fromkeys(names, 0)
+        for name in names:
+            def counted(*args, _real=getattr(kern, name), _name=name):
+                calls[_name] += 1
+                return _real(*args)
+            monkeypatch.setattr(kern, name, counted)
+        return calls
+    yield count
+    jit.set_enabled(before)

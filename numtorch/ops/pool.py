@@ -286,9 +286,9 @@ class MaxPool(Function):
 
     @staticmethod
     def backward(ctx: Context, gy):
-        wins, offsets, parts = ctx.wins, ctx.offsets, ctx.parts
         if ctx.kern is not None:
             return _max_unpool2d_compiled(ctx, gy)
+        wins, offsets, parts = ctx.wins, ctx.offsets, ctx.parts
         nd = len(wins)
         shape = list(ctx.shape[:len(ctx.shape) - nd]) + [w.o for w in wins]
         for i in range(nd):
@@ -326,7 +326,6 @@ def _max_pool2d_compiled(ctx, kern, x, wins):
     threads.run(lambda r: f(xs[r], y[r], pos[r]), parts)
     if ctx.needs_input_grad:
         ctx.kern, ctx.pos, ctx.shape, ctx.parts, ctx.geo = kern, pos, x.shape, parts, geo
-        ctx.wins = ctx.offsets = None
     return y.reshape(lead + y.shape[1:])
 
 

@@ -421,25 +421,13 @@ MAX2D_PATHS = KERNEL_CASES + [c for c in CASES if c.name.startswith(("F.max_pool
 
 @pytest.fixture(params=["compiled", "numpy"])
 def pool_path(request):
-    """Run with the compiled kernels on (skipped without numba), then off; on means they are
-    used: the kernel counts its calls."""
-    from numtorch.backend import jit
+    """Run with the compiled kernels on (skipped without numba), then off. On: the calls of
+    the forward kernel's factory (one per pooling), to check that the kernel was used."""
     if request.param == "numpy":
-        before = jit.set_enabled(False)
-        yield None
-        jit.set_enabled(before)
-        return
-    pytest.importorskip("numba")
-    before = jit.set_enabled(True)
-    kern = jit.load("numtorch.ops._pool_jit")
-    calls = []
-    real = kern.max_pool2d_forward
-    kern.max_pool2d_forward = lambda *geo: (calls.append(geo), real(*geo))[1]
-    try:
-        yield calls
-    finally:
-        kern.max_pool2d_forward = real
-        jit.set_enabled(before)
+        request.getfixturevalue("kernels_off")
+        return None
+    return request.getfixturevalue("kernel_calls")("numtorch.ops._pool_jit",
+                                                   "max_pool2d_forward")
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -447,7 +435,7 @@ def pool_path(request):
 def test_max_pool2d_paths_match_torch(case, dtype, pool_path):
     check_case(case, dtype)
     if pool_path is not None:
-        assert pool_path, "the compiled kernel was not used"
+        assert pool_path["max_pool2d_forward"], "the compiled kernel was not used"
 
 
 @pytest.mark.parametrize("case", [c for c in KERNEL_CASES if c.name.endswith("_distinct")],
@@ -468,4 +456,4 @@ def test_max_pool2d_kernel_not_used_where_it_does_not_apply(pool_path):
     F(nt).max_pool1d(nt.randn(2, 3, 8), 2)
     F(nt).max_pool3d(nt.randn(1, 2, 4, 4, 4), 2)
     F(nt).adaptive_max_pool2d(nt.randn(1, 2, 8, 8), 3)        # (8 -> 4 pools 2 x 2: kernel)
-    assert not pool_path
+    assert pool_path == {"max_pool2d_forward": 0}

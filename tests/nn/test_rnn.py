@@ -227,32 +227,9 @@ def test_prev_rows_is_a_slice_of_the_shifted_states():
 # --- the LSTM's compiled step kernels (ops/_rnn_jit.py, numba) and its NumPy path -----------
 
 @pytest.fixture
-def lstm_numpy_path():
-    """Compiled kernels off: the LSTM runs its NumPy path."""
-    from numtorch.backend import jit
-    before = jit.set_enabled(False)
-    yield
-    if before:
-        jit.set_enabled(True)
-
-
-@pytest.fixture
-def lstm_kernel_calls(monkeypatch):
+def lstm_kernel_calls(kernel_calls):
     """Compiled kernels on (skipped without numba); counts the calls of each step kernel."""
-    pytest.importorskip("numba")
-    from numtorch.backend import jit
-    before = jit.set_enabled(True)
-    kern = jit.load("numtorch.ops._rnn_jit")
-    calls = {"lstm_forward_step": 0, "lstm_backward_step": 0}
-    for name in calls:
-        real = getattr(kern, name)
-
-        def counted(*args, _real=real, _name=name):
-            calls[_name] += 1
-            return _real(*args)
-        monkeypatch.setattr(kern, name, counted)
-    yield calls
-    jit.set_enabled(before)
+    return kernel_calls("numtorch.ops._rnn_jit", "lstm_forward_step", "lstm_backward_step")
 
 
 LSTM_CASES = [dict(num_layers=2, bidirectional=True), dict(bias=False, batch_first=True),
@@ -262,7 +239,7 @@ LSTM_CASES = [dict(num_layers=2, bidirectional=True), dict(bias=False, batch_fir
 
 
 @pytest.mark.parametrize("case", range(len(LSTM_CASES)))
-def test_lstm_numpy_path_matches_torch(case, lstm_numpy_path):
+def test_lstm_numpy_path_matches_torch(case, kernels_off):
     """The path taken without numba (or with NUMTORCH_JIT=0), float32."""
     parity("LSTM", "float32", **LSTM_CASES[case])
 
